@@ -1,0 +1,22 @@
+# Compiler flags shared by every alignsim target, applied through alignsim_configure_target().
+
+# Warnings are PRIVATE to project targets so that they never leak into users of the library.
+function(alignsim_configure_target target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+                                           -Wno-sign-conversion -Wnon-virtual-dtor)
+  if(ALIGNSIM_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(ALIGNSIM_NATIVE)
+    target_compile_options(${target} PRIVATE -march=native)
+  endif()
+endfunction()
+
+# The batch kernel alone is built with -ffast-math and OpenMP SIMD declarations so that GCC
+# vectorises logf/cosf through glibc's libmvec (see docs/performance.md). Every run goes through
+# the same fixed-width lane loops, so results stay identical whatever the thread count.
+function(alignsim_kernel_sources)
+  set_source_files_properties(${ARGN} PROPERTIES COMPILE_OPTIONS "-ffast-math;-fopenmp-simd")
+endfunction()

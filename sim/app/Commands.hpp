@@ -1,0 +1,33 @@
+#pragma once
+/// The commands of the `alignsim` program, callable without the command-line parser (tests use them).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace alignsim::app {
+
+/// Exit codes: 0 success, 1 a runtime failure (I/O), 2 bad input (scenario, arguments),
+/// 130 interrupted (the output then holds the runs finished, status "partial").
+enum Exit : int { kOk = 0, kFailure = 1, kBadInput = 2, kInterrupted = 130 };
+
+int validate(const std::string& scenario_path);
+
+struct SimulateOptions {
+  std::string scenario;
+  std::string out;
+  std::uint64_t runs = 1000;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  std::uint64_t store_runs = 100;
+  int block_runs = 256;
+  int deflate = 1;
+  bool quiet = false;
+  std::vector<double> quantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
+  std::string command_line;
+};
+
+/// `alignsim run` and `alignsim ensemble`: simulate and write the output file.
+int simulate(const SimulateOptions& options);
+
+}  // namespace alignsim::app

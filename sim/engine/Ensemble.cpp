@@ -1,0 +1,162 @@
+#include "Ensemble.hpp"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/info.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+namespace alignsim {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Feeds the summary and copies W of the stored runs of one batch into the block.
+class BlockObserver final : public BatchObserver {
+ public:
+  BlockObserver(const Model& m, SummaryAccumulator& summary, RunBlock& block, int first_lane_in_block, int stored_lanes)
+      : m_(m), summary_(summary), block_(block), offset_(first_lane_in_block), stored_(stored_lanes) {}
+
+  void on_month(int t, const BatchState& s) override {
+    summary_.add_month(t, s);
+    if (stored_ <= 0) return;
+    const int n = m_.agents();
+    const std::size_t per_run = static_cast<std::size_t>(m_.months()) * n * n;
+    for (int l = 0; l < stored_; ++l) {
+      float* out = &block_.alignment[static_cast<std::size_t>(offset_ + l) * per_run + static_cast<std::size_t>(t) * n * n];
+      for (int c = 0; c < n * n; ++c) out[c] = (c / n == c % n) ? std::numeric_limits<float>::quiet_NaN() : s.W[c][l];
+    }
+  }
+
+ private:
+  const Model& m_;
+  SummaryAccumulator& summary_;
+  RunBlock& block_;
+  int offset_, stored_;
+};
+
+class Progress {
+ public:
+  Progress(bool enabled, std::uint64_t total) : enabled_(enabled && isatty(STDERR_FILENO)), total_(total) {}
+  ~Progress() {
+    if (shown_) std::fputc('\n', stderr);
+  }
+  void update(std::uint64_t done) {
+    if (!enabled_) return;
+    const auto now = Clock::now();
+    if (done < total_ && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    const double left = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
+    const int width = 30;
+    const int filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total_));
+    std::fprintf(stderr, "\r[%.*s%*s] %llu/%llu runs  %.0f runs/s  %.0f s left   ", filled,
+                 "##############################", width - filled, "", static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total_), rate, left);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+
+ private:
+  bool enabled_;
+  std::uint64_t total_;
+  bool shown_ = false;
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point last_{};
+};
+
+}  // namespace
+
+EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, BlockSink& sink,
+                            const std::atomic<bool>* stop) {
+  if (options.runs == 0 || options.runs > (std::uint64_t{1} << 32) - kLanes) {
+    throw std::invalid_argument("the number of runs must be between 1 and 2^32 - 16");
+  }
+  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+  const int block_runs = std::max(kLanes, (options.block_runs + kLanes - 1) / kLanes * kLanes);
+  const std::uint64_t stored_total = std::min(options.store_runs, options.runs);
+  const int n = model.agents();
+  const int events = model.events();
+  const std::size_t per_run = static_cast<std::size_t>(model.months()) * n * n;
+
+  tbb::enumerable_thread_specific<SummaryAccumulator> summaries(
+      [&] { return SummaryAccumulator(n, model.months(), options.bins); });
+  tbb::enumerable_thread_specific<std::unique_ptr<BatchState>> states;
+
+  EnsembleResult result{0, false, SummaryAccumulator(n, model.months(), options.bins),
+                        std::vector<std::uint64_t>(static_cast<std::size_t>(events), 0), 0.0};
+  Progress progress(options.progress, options.runs);
+  const auto started = Clock::now();
+  std::uint64_t next_run = 0;
+
+  const auto produce = [&](tbb::flow_control& fc) -> RunBlock* {
+    if (next_run >= options.runs || (stop && stop->load())) {
+      if (next_run < options.runs) result.interrupted = true;
+      fc.stop();
+      return nullptr;
+    }
+    auto block = std::make_unique<RunBlock>();
+    block->first = next_run;
+    block->count = static_cast<int>(std::min<std::uint64_t>(block_runs, options.runs - next_run));
+    next_run += static_cast<std::uint64_t>(block->count);
+    return block.release();
+  };
+
+  const auto simulate = [&](RunBlock* block) -> RunBlock* {
+    auto& state = states.local();
+    if (!state) state = std::make_unique<BatchState>(model);
+    auto& summary = summaries.local();
+    block->event_month.assign(static_cast<std::size_t>(block->count) * events, -1);
+    block->stored = static_cast<int>(
+        std::min<std::uint64_t>(block->count, stored_total > block->first ? stored_total - block->first : 0));
+    block->alignment.assign(static_cast<std::size_t>(block->stored) * per_run, 0.0f);
+    for (int offset = 0; offset < block->count; offset += kLanes) {
+      const int valid = std::min(kLanes, block->count - offset);
+      const int stored = std::clamp(block->stored - offset, 0, valid);
+      BlockObserver observer(model, summary, *block, offset, stored);
+      simulate_batch(model, options.seed, block->first + static_cast<std::uint64_t>(offset), valid, *state, observer);
+      summary.add_runs(static_cast<std::uint64_t>(valid));
+      for (int e = 0; e < events; ++e) {
+        const auto& fired = state->fired[model.position_of_event()[e]];
+        for (int l = 0; l < valid; ++l) block->event_month[static_cast<std::size_t>(offset + l) * events + e] = fired[l];
+      }
+    }
+    return block;
+  };
+
+  const auto write = [&](RunBlock* raw) {
+    std::unique_ptr<RunBlock> block(raw);
+    sink.write_block(*block);
+    for (int r = 0; r < block->count; ++r) {
+      for (int e = 0; e < events; ++e) {
+        if (block->event_month[static_cast<std::size_t>(r) * events + e] >= 0) ++result.event_count[e];
+      }
+    }
+    result.runs_done += static_cast<std::uint64_t>(block->count);
+    progress.update(result.runs_done);
+  };
+
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_pipeline(static_cast<std::size_t>(2 * threads),
+                           tbb::make_filter<void, RunBlock*>(tbb::filter_mode::serial_in_order, produce) &
+                               tbb::make_filter<RunBlock*, RunBlock*>(tbb::filter_mode::parallel, simulate) &
+                               tbb::make_filter<RunBlock*, void>(tbb::filter_mode::serial_in_order, write));
+  });
+
+  for (const auto& s : summaries) result.summary.merge(s);
+  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  return result;
+}
+
+}  // namespace alignsim

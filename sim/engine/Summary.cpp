@@ -1,0 +1,117 @@
+// Built with the kernel's flags (-ffast-math, -fopenmp-simd): the lane loops have a fixed trip
+// count and everything accumulated is an integer, so the result is exact and order-free.
+#include "Summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace alignsim {
+
+namespace {
+constexpr float kScale = 16777216.0f;  // 2^24
+}
+
+SummaryAccumulator::SummaryAccumulator(int agents, int months, int bins)
+    : agents_(agents), months_(months), dyads_(agents * (agents - 1) / 2), bins_(bins) {
+  const auto cells = static_cast<std::size_t>(months_) * static_cast<std::size_t>(dyads_);
+  sum_.assign(cells, 0);
+  sum_squares_.assign(cells, 0);
+  hist_.assign(cells * static_cast<std::size_t>(bins_), 0);
+  for (int i = 0; i < agents_; ++i) {
+    for (int j = i + 1; j < agents_; ++j) {
+      pair_ij_.push_back(i * agents_ + j);
+      pair_ji_.push_back(j * agents_ + i);
+    }
+  }
+}
+
+void SummaryAccumulator::add_month(int t, const BatchState& state) {
+  constexpr int L = kLanes;
+  const float half_bins = 0.5f * static_cast<float>(bins_);
+  const int valid = state.valid;
+  for (int p = 0; p < dyads_; ++p) {
+    const auto& ij = state.W[pair_ij_[p]];
+    const auto& ji = state.W[pair_ji_[p]];
+    alignas(64) std::int32_t q[L];
+    alignas(64) std::int32_t bin[L];
+#pragma omp simd
+    for (int l = 0; l < L; ++l) {
+      const float m = 0.5f * (ij[l] + ji[l]);
+      q[l] = static_cast<std::int32_t>(m * kScale);
+      bin[l] = std::min(bins_ - 1, std::max(0, static_cast<std::int32_t>((m + 1.0f) * half_bins)));
+    }
+    std::int64_t s = 0;
+    std::int64_t s2 = 0;
+    const std::size_t cell = static_cast<std::size_t>(t) * dyads_ + p;
+    std::uint32_t* h = &hist_[cell * bins_];
+    for (int l = 0; l < valid; ++l) {
+      s += q[l];
+      s2 += std::int64_t{q[l]} * q[l];
+      ++h[bin[l]];
+    }
+    sum_[cell] += s;
+    sum_squares_[cell] += static_cast<u128>(s2);
+  }
+}
+
+void SummaryAccumulator::merge(const SummaryAccumulator& o) {
+  runs_ += o.runs_;
+  for (std::size_t c = 0; c < sum_.size(); ++c) {
+    sum_[c] += o.sum_[c];
+    sum_squares_[c] += o.sum_squares_[c];
+  }
+  for (std::size_t c = 0; c < hist_.size(); ++c) hist_[c] += o.hist_[c];
+}
+
+Summary SummaryAccumulator::finish(const std::vector<double>& quantiles) const {
+  __extension__ typedef __int128 i128;
+  Summary out;
+  out.months = months_;
+  out.agents = agents_;
+  out.runs = runs_;
+  out.bins = bins_;
+  out.quantiles = quantiles;
+  const std::size_t nn = static_cast<std::size_t>(agents_) * agents_;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  out.mean.assign(nn * months_, nan);
+  out.std.assign(nn * months_, nan);
+  out.quantile.assign(quantiles.size() * nn * months_, nan);
+  if (runs_ == 0) return out;
+  const auto n = static_cast<i128>(runs_);
+  const double width = 2.0 / bins_;
+  for (int t = 0; t < months_; ++t) {
+    for (int p = 0; p < dyads_; ++p) {
+      const std::size_t cell = static_cast<std::size_t>(t) * dyads_ + p;
+      const std::size_t at_ij = static_cast<std::size_t>(t) * nn + pair_ij_[p];
+      const std::size_t at_ji = static_cast<std::size_t>(t) * nn + pair_ji_[p];
+      const double mean = static_cast<double>(sum_[cell]) / static_cast<double>(runs_) / kScale;
+      // n * sum(q^2) - sum(q)^2 is exact in 128 bits; the variance follows with ddof = 1.
+      const i128 numerator = n * static_cast<i128>(sum_squares_[cell]) - static_cast<i128>(sum_[cell]) * sum_[cell];
+      const double var = runs_ > 1 ? static_cast<double>(numerator) / (static_cast<double>(runs_) * static_cast<double>(runs_ - 1)) /
+                                         (double{kScale} * kScale)
+                                   : 0.0;
+      out.mean[at_ij] = out.mean[at_ji] = static_cast<float>(mean);
+      out.std[at_ij] = out.std[at_ji] = static_cast<float>(std::sqrt(std::max(0.0, var)));
+      const std::uint32_t* h = &hist_[cell * bins_];
+      for (std::size_t k = 0; k < quantiles.size(); ++k) {
+        // Linear interpolation inside the bin where the cumulative count reaches q * n.
+        const double target = quantiles[k] * static_cast<double>(runs_);
+        double cumulative = 0;
+        double value = 1.0;
+        for (int b = 0; b < bins_; ++b) {
+          if (h[b] > 0 && cumulative + h[b] >= target) {
+            value = -1.0 + (b + std::clamp((target - cumulative) / h[b], 0.0, 1.0)) * width;
+            break;
+          }
+          cumulative += h[b];
+        }
+        const std::size_t base = k * nn * months_;
+        out.quantile[base + at_ij] = out.quantile[base + at_ji] = static_cast<float>(value);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace alignsim

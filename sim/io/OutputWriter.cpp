@@ -1,0 +1,391 @@
+#include "OutputWriter.hpp"
+
+#include <H5Cpp.h>
+#include <hdf5_hl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <map>
+
+#include "alignsim/GitCommit.hpp"
+#include "alignsim/Version.hpp"
+
+namespace alignsim {
+
+namespace fs = std::filesystem;
+
+std::string sha256_hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed (OpenSSL)");
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::string OutputWriter::software_version() { return ALIGNSIM_VERSION; }
+std::string OutputWriter::git_commit() { return ALIGNSIM_GIT_COMMIT; }
+
+namespace {
+
+using Dims = std::vector<hsize_t>;
+
+H5::StrType string_type() {
+  H5::StrType t(H5::PredType::C_S1, H5T_VARIABLE);
+  t.setCset(H5T_CSET_UTF8);
+  return t;
+}
+
+void attr(H5::H5Object& obj, const std::string& name, const std::string& value) {
+  const auto t = string_type();
+  auto a = obj.createAttribute(name, t, H5::DataSpace(H5S_SCALAR));
+  const char* p = value.c_str();
+  a.write(t, &p);
+}
+
+template <class T>
+void attr(H5::H5Object& obj, const std::string& name, T value, const H5::PredType& type) {
+  auto a = obj.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
+  a.write(type, &value);
+}
+
+/// The creation time, or SOURCE_DATE_EPOCH when set (reproducible files: two identical runs then
+/// give files that h5diff finds identical).
+std::string utc_now() {
+  std::time_t now = std::time(nullptr);
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH")) now = static_cast<std::time_t>(std::strtoll(epoch, nullptr, 10));
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+}  // namespace
+
+struct OutputWriter::Impl {
+  fs::path final_path, temp_path;
+  const Scenario& scenario;
+  const Model& model;
+  OutputInfo info;
+  H5::H5File file;
+  std::map<std::string, H5::DataSet> scales;
+  H5::DataSet alignment, event_month, run, sample, sample_run;
+  std::uint64_t runs_written = 0, stored_written = 0;
+  bool finished = false;
+
+  Impl(fs::path path, const Scenario& s, const Model& m, OutputInfo i)
+      : final_path(std::move(path)), scenario(s), model(m), info(std::move(i)) {}
+
+  [[noreturn]] void fail(const std::string& what, const std::string& detail) const {
+    std::string reason = detail;
+    if (errno == ENOSPC) reason = "no space left on device (" + detail + ")";
+    throw OutputError("cannot write '" + final_path.string() + "': " + what + ": " + reason);
+  }
+
+  H5::DataSet dataset(const std::string& name, const H5::DataType& type, const Dims& dims, const Dims& chunk = {},
+                      int deflate = 0, const Dims& maxdims = {}) {
+    H5::DataSpace space(static_cast<int>(dims.size()), dims.data(), maxdims.empty() ? nullptr : maxdims.data());
+    H5::DSetCreatPropList plist;
+    if (!chunk.empty()) {
+      plist.setChunk(static_cast<int>(chunk.size()), chunk.data());
+      if (deflate > 0) {
+        plist.setShuffle();
+        plist.setDeflate(deflate);
+      }
+    }
+    return file.createDataSet(name, type, space, plist);
+  }
+
+  H5::DataSet scale(const std::string& name, const H5::DataType& type, hsize_t length, const std::string& long_name) {
+    auto ds = dataset(name, type, {length});
+    H5DSset_scale(ds.getId(), name.c_str());
+    attr(ds, "long_name", long_name);
+    scales[name] = ds;
+    return ds;
+  }
+
+  void attach(H5::DataSet& var, const std::vector<std::string>& dims) {
+    for (std::size_t k = 0; k < dims.size(); ++k) {
+      if (H5DSattach_scale(var.getId(), scales.at(dims[k]).getId(), static_cast<unsigned>(k)) < 0) {
+        throw H5::Exception("H5DSattach_scale", "cannot attach dimension scale " + dims[k]);
+      }
+    }
+  }
+
+  void strings(H5::DataSet& ds, const std::vector<std::string>& values) {
+    std::vector<const char*> pointers;
+    for (const auto& v : values) pointers.push_back(v.c_str());
+    if (!pointers.empty()) ds.write(pointers.data(), string_type());
+  }
+
+  H5::DataSet string_variable(const std::string& name, const std::string& dim, const std::vector<std::string>& values,
+                              const std::string& long_name) {
+    auto ds = dataset(name, string_type(), {values.size()});
+    strings(ds, values);
+    attach(ds, {dim});
+    attr(ds, "long_name", long_name);
+    return ds;
+  }
+
+  void create() {
+    const fs::path dir = final_path.has_parent_path() ? final_path.parent_path() : fs::path(".");
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      throw OutputError("cannot write '" + final_path.string() + "': folder '" + dir.string() + "' does not exist");
+    }
+    if (fs::is_directory(final_path, ec)) {
+      throw OutputError("cannot write '" + final_path.string() + "': it is a folder");
+    }
+    temp_path = dir / ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()));
+    H5::FileCreatPropList fcpl;
+    // netCDF-4 readers expect link and attribute creation order to be tracked.
+    H5Pset_link_creation_order(fcpl.getId(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    H5Pset_attr_creation_order(fcpl.getId(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    try {
+      file = H5::H5File(temp_path.string(), H5F_ACC_TRUNC, fcpl);
+    } catch (const H5::Exception& e) {
+      throw OutputError("cannot write '" + final_path.string() + "': cannot create a file in '" + dir.string() +
+                        "' (" + (errno ? std::strerror(errno) : e.getDetailMsg()) + ")");
+    }
+    write_axes();
+  }
+
+  void write_axes() {
+    const int n = model.agents();
+    const int months = model.months();
+    const auto T = static_cast<hsize_t>(months);
+    const auto N = static_cast<hsize_t>(n);
+    const auto E = static_cast<hsize_t>(scenario.event_count());
+    const hsize_t R = info.runs;
+    const hsize_t K = info.stored_runs;
+    const Month start = scenario.parameters.start;
+    const Month epoch = Month::of(1947, 1);
+
+    auto time = scale("time", H5::PredType::NATIVE_DOUBLE, T, "first day of the month");
+    std::vector<double> days;
+    std::vector<std::string> month_names;
+    for (int t = 0; t < months; ++t) {
+      days.push_back(static_cast<double>((start + t).days_since(epoch)));
+      month_names.push_back((start + t).str());
+    }
+    time.write(days.data(), H5::PredType::NATIVE_DOUBLE);
+    attr(time, "units", "days since 1947-01-01");
+    attr(time, "calendar", "standard");
+    attr(time, "standard_name", "time");
+    attr(time, "axis", "T");
+    string_variable("month", "time", month_names, "month, YYYY-MM");
+
+    std::vector<std::string> ids, names;
+    for (const auto& a : scenario.agents) {
+      ids.push_back(a.id);
+      names.push_back(a.name);
+    }
+    auto agent = scale("agent", string_type(), N, "agent whose disposition W[agent, other] is");
+    strings(agent, ids);
+    auto other = scale("other", string_type(), N, "agent toward whom the disposition is");
+    strings(other, ids);
+    string_variable("agent_name", "agent", names, "display name at the start of the horizon");
+
+    std::vector<std::string> issue_ids, meanings;
+    for (const auto& i : scenario.issues) {
+      issue_ids.push_back(i.id);
+      meanings.push_back(i.meaning);
+    }
+    auto issue = scale("issue", string_type(), issue_ids.size(), "issue");
+    strings(issue, issue_ids);
+    string_variable("issue_meaning", "issue", meanings, "what -1 and +1 mean on the issue");
+
+    std::vector<std::string> event_ids, titles, dates, kinds;
+    for (const auto& e : scenario.events) {
+      event_ids.push_back(e.id);
+      titles.push_back(e.title);
+      dates.push_back(e.date.str());
+      kinds.push_back(e.kind);
+    }
+    auto event = scale("event", string_type(), E, "event id");
+    strings(event, event_ids);
+    string_variable("event_title", "event", titles, "event title");
+    string_variable("event_date", "event", dates, "historical or scheduled date, YYYY-MM");
+    string_variable("event_kind", "event", kinds, "event kind");
+
+    auto quantile = scale("quantile", H5::PredType::NATIVE_DOUBLE, info.quantiles.size(), "quantile level");
+    if (!info.quantiles.empty()) quantile.write(info.quantiles.data(), H5::PredType::NATIVE_DOUBLE);
+
+    const hsize_t run_chunk = std::min<hsize_t>(R, 4096);
+    run = dataset("run", H5::PredType::NATIVE_INT64, {R}, {run_chunk}, 0, {R});
+    H5DSset_scale(run.getId(), "run");
+    attr(run, "long_name", "run index");
+    scales["run"] = run;
+
+    const hsize_t k_chunk = std::max<hsize_t>(1, std::min<hsize_t>(K, 4096));
+    sample = dataset("sample", H5::PredType::NATIVE_INT64, {K}, {k_chunk}, 0, {K});
+    H5DSset_scale(sample.getId(), "sample");
+    attr(sample, "long_name", "stored run number");
+    scales["sample"] = sample;
+    sample_run = dataset("sample_run", H5::PredType::NATIVE_INT64, {K}, {k_chunk}, 0, {K});
+    attach(sample_run, {"sample"});
+    attr(sample_run, "long_name", "run index of the stored run");
+
+    alignment = dataset("alignment", H5::PredType::NATIVE_FLOAT, {K, T, N, N}, {1, T, N, N}, info.deflate,
+                        {K, T, N, N});
+    attach(alignment, {"sample", "time", "agent", "other"});
+    attr(alignment, "long_name", "alignment W[agent, other] after the month's step");
+    attr(alignment, "units", "1");
+    attr(alignment, "valid_range_note", "[-1, 1]; NaN on the diagonal, where W is undefined");
+
+    const hsize_t e_chunk = std::max<hsize_t>(1, E);
+    event_month = dataset("event_month", H5::PredType::NATIVE_INT16, {R, E}, {run_chunk, e_chunk}, 1, {R, E});
+    attach(event_month, {"run", "event"});
+    attr(event_month, "long_name", "index along time of the month the event happened; -1: it did not");
+  }
+
+  void write_block(const RunBlock& b) {
+    const int months = model.months();
+    const auto n = static_cast<hsize_t>(model.agents());
+    const auto E = static_cast<hsize_t>(scenario.event_count());
+    const auto count = static_cast<hsize_t>(b.count);
+    const hsize_t first = b.first;
+
+    std::vector<std::int64_t> indices(b.count);
+    for (int r = 0; r < b.count; ++r) indices[r] = static_cast<std::int64_t>(b.first) + r;
+    write_slab(run, {first}, {count}, indices.data(), H5::PredType::NATIVE_INT64);
+    if (E > 0) write_slab(event_month, {first, 0}, {count, E}, b.event_month.data(), H5::PredType::NATIVE_INT16);
+    if (b.stored > 0) {
+      const auto stored = static_cast<hsize_t>(b.stored);
+      write_slab(alignment, {first, 0, 0, 0}, {stored, static_cast<hsize_t>(months), n, n}, b.alignment.data(),
+                 H5::PredType::NATIVE_FLOAT);
+      write_slab(sample, {first}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
+      write_slab(sample_run, {first}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
+      stored_written = b.first + stored;
+    }
+    runs_written = b.first + count;
+  }
+
+  void write_slab(H5::DataSet& ds, const Dims& start, const Dims& count, const void* data, const H5::PredType& type) {
+    H5::DataSpace file_space = ds.getSpace();
+    file_space.selectHyperslab(H5S_SELECT_SET, count.data(), start.data());
+    H5::DataSpace memory(static_cast<int>(count.size()), count.data());
+    ds.write(data, type, memory, file_space);
+  }
+
+  void finish(const Summary& summary, const std::vector<std::uint64_t>& event_count, std::uint64_t runs_done,
+              bool complete) {
+    const auto T = static_cast<hsize_t>(model.months());
+    const auto N = static_cast<hsize_t>(model.agents());
+    const auto E = static_cast<hsize_t>(scenario.event_count());
+    const auto Q = static_cast<hsize_t>(info.quantiles.size());
+    if (runs_done < info.runs) {
+      const Dims r{runs_done};
+      run.extend(r.data());
+      const Dims re{runs_done, E};
+      event_month.extend(re.data());
+      const Dims k{stored_written};
+      sample.extend(k.data());
+      sample_run.extend(k.data());
+      const Dims a{stored_written, T, N, N};
+      alignment.extend(a.data());
+    }
+    auto mean = dataset("alignment_mean", H5::PredType::NATIVE_FLOAT, {T, N, N});
+    mean.write(summary.mean.data(), H5::PredType::NATIVE_FLOAT);
+    attach(mean, {"time", "agent", "other"});
+    attr(mean, "long_name", "mean over all runs of the dyad alignment M = (W + W^T) / 2");
+    attr(mean, "units", "1");
+    auto sd = dataset("alignment_std", H5::PredType::NATIVE_FLOAT, {T, N, N});
+    sd.write(summary.std.data(), H5::PredType::NATIVE_FLOAT);
+    attach(sd, {"time", "agent", "other"});
+    attr(sd, "long_name", "standard deviation over all runs of M (ddof = 1)");
+    attr(sd, "units", "1");
+    auto q = dataset("alignment_quantile", H5::PredType::NATIVE_FLOAT, {Q, T, N, N});
+    if (Q > 0) q.write(summary.quantile.data(), H5::PredType::NATIVE_FLOAT);
+    attach(q, {"quantile", "time", "agent", "other"});
+    attr(q, "long_name", "quantiles over all runs of M, from fixed-bin histograms over [-1, 1]");
+    attr(q, "units", "1");
+    std::vector<float> probability;
+    for (const auto c : event_count) {
+      probability.push_back(runs_done ? static_cast<float>(static_cast<double>(c) / static_cast<double>(runs_done)) : 0.0f);
+    }
+    auto p = dataset("event_probability", H5::PredType::NATIVE_FLOAT, {E});
+    if (E > 0) p.write(probability.data(), H5::PredType::NATIVE_FLOAT);
+    attach(p, {"event"});
+    attr(p, "long_name", "share of runs in which the event happened");
+
+    auto root = file.openGroup("/");
+    attr(root, "Conventions", "CF-1.8");
+    attr(root, "title", scenario.title);
+    attr(root, "format", "alignsim-ensemble");
+    attr(root, "format_version", 1, H5::PredType::NATIVE_INT32);
+    attr(root, "software", "alignsim");
+    attr(root, "software_version", software_version());
+    attr(root, "git_commit", git_commit());
+    const std::string created = utc_now();
+    attr(root, "created", created);
+    attr(root, "scenario", info.scenario_toml);
+    attr(root, "scenario_sha256", sha256_hex(info.scenario_toml));
+    attr(root, "seed", info.seed, H5::PredType::NATIVE_UINT64);
+    attr(root, "runs", runs_done, H5::PredType::NATIVE_UINT64);
+    attr(root, "runs_requested", info.runs, H5::PredType::NATIVE_UINT64);
+    attr(root, "stored_runs", stored_written, H5::PredType::NATIVE_UINT64);
+    attr(root, "histogram_bins", summary.bins, H5::PredType::NATIVE_INT32);
+    attr(root, "status", complete ? "complete" : "partial");
+    attr(root, "history", created + ": " + info.history);
+    file.close();
+    std::error_code ec;
+    fs::rename(temp_path, final_path, ec);
+    if (ec) fail("cannot rename the finished file from '" + temp_path.string() + "'", ec.message());
+    finished = true;
+  }
+};
+
+OutputWriter::OutputWriter(fs::path path, const Scenario& scenario, const Model& model, OutputInfo info)
+    : impl_(std::make_unique<Impl>(std::move(path), scenario, model, std::move(info))) {
+  H5::Exception::dontPrint();
+  try {
+    impl_->create();
+  } catch (const H5::Exception& e) {
+    impl_->fail("creating the file", e.getDetailMsg());
+  }
+}
+
+OutputWriter::~OutputWriter() {
+  if (impl_->finished || impl_->temp_path.empty()) return;
+  try {
+    impl_->file.close();
+  } catch (...) {
+  }
+  std::error_code ec;
+  fs::remove(impl_->temp_path, ec);
+}
+
+void OutputWriter::write_block(const RunBlock& block) {
+  errno = 0;
+  try {
+    impl_->write_block(block);
+  } catch (const H5::Exception& e) {
+    impl_->fail("writing runs " + std::to_string(block.first) + " to " + std::to_string(block.first + block.count - 1),
+                e.getDetailMsg());
+  }
+}
+
+void OutputWriter::finish(const Summary& summary, const std::vector<std::uint64_t>& event_count,
+                          std::uint64_t runs_done, bool complete) {
+  errno = 0;
+  try {
+    impl_->finish(summary, event_count, runs_done, complete);
+  } catch (const H5::Exception& e) {
+    impl_->fail("writing the summaries", e.getDetailMsg());
+  }
+}
+
+}  // namespace alignsim

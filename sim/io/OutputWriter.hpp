@@ -1,0 +1,61 @@
+#pragma once
+/// Writes an ensemble to one HDF5 file that is also a netCDF-4 file (docs/output-format.md):
+/// dimension scales, CF attributes, trajectories of the stored runs streamed block by block.
+/// The file is written under a temporary name in the same folder and renamed when finished;
+/// if the writer is destroyed unfinished (an error), the temporary file is removed.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/Ensemble.hpp"
+#include "scenario/Scenario.hpp"
+
+namespace alignsim {
+
+struct OutputInfo {
+  std::string scenario_toml;        ///< the resolved scenario, stored verbatim
+  std::uint64_t seed = 0;
+  std::uint64_t runs = 0;           ///< runs requested
+  std::uint64_t stored_runs = 0;    ///< runs whose W is stored (the first ones)
+  std::vector<double> quantiles;
+  int deflate = 1;                  ///< deflate level for `alignment` (0: uncompressed)
+  std::string history;              ///< the command line, for the CF `history` attribute
+};
+
+/// An error writing the output (bad path, full disk): the message names the file.
+class OutputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class OutputWriter final : public BlockSink {
+ public:
+  /// Creates the temporary file; throws OutputError if the folder is missing or not writable.
+  OutputWriter(std::filesystem::path path, const Scenario& scenario, const Model& model, OutputInfo info);
+  ~OutputWriter() override;
+  OutputWriter(const OutputWriter&) = delete;
+  OutputWriter& operator=(const OutputWriter&) = delete;
+
+  void write_block(const RunBlock& block) override;
+
+  /// Writes the summaries and attributes, shrinks the run dimensions to `runs_done` when the run
+  /// was interrupted (status "partial"), closes the file and renames it to its final name.
+  void finish(const Summary& summary, const std::vector<std::uint64_t>& event_count, std::uint64_t runs_done,
+              bool complete);
+
+  /// The software version and git commit this program was built from.
+  static std::string software_version();
+  static std::string git_commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Hex SHA-256 of a text (OpenSSL).
+std::string sha256_hex(const std::string& text);
+
+}  // namespace alignsim

@@ -1,0 +1,51 @@
+#pragma once
+/// The batch kernel: kLanes runs of one scenario advanced month by month together, in
+/// structure-of-arrays form. One run's result depends only on (scenario, seed, run index).
+
+#include <cstdint>
+#include <vector>
+
+#include "Model.hpp"
+
+namespace alignsim {
+
+template <class T>
+struct alignas(64) Lanes {
+  T v[kLanes];
+  T& operator[](int l) { return v[l]; }
+  const T& operator[](int l) const { return v[l]; }
+};
+using LaneF = Lanes<float>;
+
+/// The state of a batch of runs. Arrays are indexed [cell][lane].
+struct BatchState {
+  explicit BatchState(const Model& model);
+
+  std::uint64_t first_run = 0;  ///< run index of lane 0
+  int valid = 0;                ///< lanes that are real runs (the rest are padding)
+  std::vector<LaneF> W;         ///< alignment W[i * N + j]; the diagonal stays 0
+  std::vector<LaneF> A;         ///< interest affinity
+  std::vector<LaneF> position, salience;  ///< [i * D + d]
+  std::vector<LaneF> capability;          ///< [i]
+  std::vector<Lanes<std::int16_t>> fired;  ///< month each event fired (processing order), -1 if not
+
+  // Scratch owned by the kernel.
+  std::vector<LaneF> next, shock, inv_third, noise;
+  std::vector<Lanes<std::int16_t>> scheduled;
+  Lanes<std::uint32_t> key{};
+};
+
+/// Receives the state after each month's step.
+class BatchObserver {
+ public:
+  virtual ~BatchObserver() = default;
+  virtual void on_month(int t, const BatchState& state) = 0;
+};
+
+/// Simulates runs first_run .. first_run + kLanes - 1 (of which `valid` are kept by observers)
+/// over the whole horizon, calling observer.on_month after every month.
+/// Requires first_run + kLanes <= 2^32 (the run index is one 32-bit key word).
+void simulate_batch(const Model& model, std::uint64_t seed, std::uint64_t first_run, int valid, BatchState& state,
+                    BatchObserver& observer);
+
+}  // namespace alignsim

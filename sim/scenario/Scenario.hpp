@@ -1,0 +1,153 @@
+#pragma once
+/// The scenario as plain, validated data: what a TOML scenario says, with every reference resolved
+/// to an index. Built once by ScenarioLoader; every run reads it through a const reference.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "Month.hpp"
+
+namespace alignsim {
+
+/// The model parameters of docs/model.md, with their defaults.
+struct Parameters {
+  Month start = Month::of(1947, 8);  ///< first simulated month
+  Month end = Month::of(2000, 12);   ///< last simulated month (inclusive)
+  double k_a = 0.05;          ///< interest pull toward affinity, per month, [0, 1]
+  double k_r = 0.10;          ///< reciprocity, per month, [0, 1]
+  double k_b = 0.05;          ///< capability-weighted structural balance, per month, [0, 1]
+  double sigma = 0.02;        ///< sd of the monthly alignment noise, >= 0
+  double shock_scale = 0.02;  ///< alignment units per Goldstein point, >= 0
+
+  int months() const { return end - start + 1; }
+};
+
+struct Agent {
+  std::string id;        ///< short id, e.g. "PK"
+  std::string name;      ///< display name at the start (events may rename)
+  double capability{};   ///< weight as a third party, > 0
+  std::string note;      ///< justification (free text)
+};
+
+struct Issue {
+  std::string id;
+  std::string meaning;
+};
+
+/// Agent i's interest in one issue: position in [-1, 1], salience >= 0 (normalised per agent).
+struct Interest {
+  double position{};
+  double salience{};
+  std::string note;
+};
+
+/// An explicit starting alignment W[from, to]; by default W starts at the interest affinity A.
+struct InitialAlignment {
+  int from{};
+  int to{};
+  double value{};
+};
+
+/// An alignment shock N(mean, sd) added to W[from, to] (and W[to, from] when both_ways: same draw).
+struct Shock {
+  int from{};
+  int to{};
+  std::optional<double> goldstein;  ///< when set, mean = goldstein * shock_scale
+  double mean{};                    ///< used when goldstein is not set
+  double sd{};
+  bool both_ways = false;
+
+  double effective_mean(const Parameters& p) const { return goldstein ? *goldstein * p.shock_scale : mean; }
+};
+
+/// A durable change of one agent's interest in one issue.
+struct Shift {
+  int agent{};
+  int issue{};
+  std::optional<double> position;        ///< set the position
+  std::optional<double> position_delta;  ///< or move it (clamped to [-1, 1])
+  std::optional<double> salience;        ///< set the raw salience
+  std::optional<double> salience_delta;  ///< or move it (clamped at 0)
+};
+
+struct CapabilityChange {
+  int agent{};
+  std::optional<double> value;   ///< set the capability
+  std::optional<double> factor;  ///< or multiply it
+};
+
+struct Rename {
+  int agent{};
+  std::string name;
+};
+
+struct DyadCoefficient {
+  int a{};
+  int b{};
+  double coef{};
+};
+
+struct EventCoefficient {
+  int event{};  ///< index into Scenario::events
+  double coef{};
+};
+
+/// A decision: in [from, to], each month with probability 1 / (1 + exp(-l)),
+/// l = b0 + sum coef * M[a, b] + sum coef * [event happened]; at most once.
+struct Decision {
+  Month from;
+  Month to;
+  double b0{};
+  std::vector<DyadCoefficient> dyads;
+  std::vector<EventCoefficient> after;
+};
+
+struct Event {
+  std::string id;
+  Month date;               ///< historical (scheduled) date
+  std::string title;
+  std::string kind;
+  std::vector<int> actors;  ///< agent indices
+  std::vector<int> source;  ///< paragraph numbers in the source essay
+  std::string note;
+  double probability = 1.0;  ///< scheduled events only
+  int jitter_months = 0;     ///< scheduled events only
+  std::vector<int> required;  ///< event indices that must have happened (`requires`)
+  std::vector<int> excluded;  ///< event indices that must not have happened (`excludes`)
+  std::optional<Decision> decision;
+  std::vector<Shock> shocks;
+  std::vector<Shift> shifts;
+  std::vector<CapabilityChange> capabilities;
+  std::vector<Rename> renames;
+
+  bool is_decision() const { return decision.has_value(); }
+};
+
+/// A complete, validated scenario.
+struct Scenario {
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string path;  ///< the entry file it was loaded from (empty when built in code)
+  Parameters parameters;
+  std::vector<Agent> agents;
+  std::vector<Issue> issues;
+  std::vector<std::vector<Interest>> interests;  ///< [agent][issue]
+  std::vector<InitialAlignment> initial_alignment;
+  std::vector<Event> events;
+
+  int agent_count() const { return static_cast<int>(agents.size()); }
+  int issue_count() const { return static_cast<int>(issues.size()); }
+  int event_count() const { return static_cast<int>(events.size()); }
+  /// Index of the agent / issue / event with this id, or -1.
+  int agent_index(const std::string& id) const;
+  int issue_index(const std::string& id) const;
+  int event_index(const std::string& id) const;
+};
+
+/// The event kinds a scenario may use.
+const std::vector<std::string>& event_kinds();
+
+}  // namespace alignsim
