@@ -259,18 +259,19 @@ class Kernel {
 #pragma omp simd
           for (int l = 0; l < L; ++l) balance[l] += c[l] * wik[l] * wkj[l];
         }
-        const auto& w = W[ij];
-        const auto& wr = W[j * n_ + i];
-        const auto& a = s_.A[ij];
-        const auto& inv = s_.inv_third[ij];
-        const auto& z = noise[q];
-        const auto& shock = s_.shock[ij];
-        auto& out = s_.next[ij];
+        const float* __restrict w = W[ij].v;
+        const float* __restrict wr = W[j * n_ + i].v;
+        const float* __restrict a = s_.A[ij].v;
+        const float* __restrict inv = s_.inv_third[ij].v;
+        const float* __restrict z = noise[q].v;
+        const float* __restrict shock = s_.shock[ij].v;
+        float* __restrict out = s_.next[ij].v;
+        const float ka = ka_, kr = kr_, kb = kb_, sigma = sigma_;
 #pragma omp simd
         for (int l = 0; l < L; ++l) {
-          const float x = w[l] + ka_ * (a[l] - w[l]) + kr_ * (wr[l] - w[l]) + kb_ * balance[l] * inv[l] +
-                          sigma_ * z[l] + shock[l];
-          out[l] = std::min(1.0f, std::max(-1.0f, x));
+          const float x = w[l] + ka * (a[l] - w[l]) + kr * (wr[l] - w[l]) + kb * balance[l] * inv[l] +
+                          sigma * z[l] + shock[l];
+          out[l] = x > 1.0f ? 1.0f : (x < -1.0f ? -1.0f : x);
         }
         ++q;
       }
