@@ -124,9 +124,10 @@ class Kernel {
 #pragma omp simd
         for (int l = 0; l < L; ++l) logit[l] += coef * 0.5f * (ab[l] + ba[l]);
       }
+      // Events count in a hazard from the month after they happened, whatever their order.
       for (std::size_t q = 0; q < e.after.size(); ++q) {
         const auto& other = fired[e.after[q]];
-        for (int l = 0; l < L; ++l) logit[l] += other[l] >= 0 ? e.after_coef[q] : 0.0f;
+        for (int l = 0; l < L; ++l) logit[l] += other[l] >= 0 && other[l] < t ? e.after_coef[q] : 0.0f;
       }
       alignas(64) std::uint32_t w0[L], w1[L], w2[L], w3[L];
       detail::philox4x32_10<L>(s_.key.v, seed_lo_, 0, static_cast<std::uint32_t>(t), e.stream, seed_hi_, w0, w1,

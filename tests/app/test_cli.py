@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""End-to-end checks of the alignsim program as a user meets it: exit codes and messages for bad
+input, reproducible files (h5diff), the same data from `run` and `ensemble` at any thread count,
+files that xarray opens with the labelled dimensions of docs/output-format.md, and an interrupted
+run that leaves a partial file of whole runs. Run by CTest with Debian's /usr/bin/python3."""
+import argparse
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import h5py
+import numpy as np
+import xarray as xr
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--alignsim", required=True)
+parser.add_argument("--data", required=True)
+args = parser.parse_args()
+ALIGNSIM = args.alignsim
+SMALL = str(pathlib.Path(args.data) / "small.toml")
+TMP = pathlib.Path(tempfile.mkdtemp(prefix="alignsim_cli_"))
+ENV = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+
+
+def run(*argv, env=ENV):
+    return subprocess.run([ALIGNSIM, *argv], capture_output=True, text=True, env=env, timeout=300)
+
+
+def h5diff(a, b, *options):
+    return subprocess.run(["h5diff", *options, str(a), str(b)], capture_output=True, text=True)
+
+
+def test_validate_prints_a_summary():
+    r = run("validate", SMALL)
+    assert r.returncode == 0, r.stderr
+    assert "agents      3" in r.stdout and "events      6" in r.stdout and "valid" in r.stdout, r.stdout
+
+
+def test_bad_scenario_exits_2_with_file_line_and_expectation():
+    bad = TMP / "bad.toml"
+    text = pathlib.Path(SMALL).read_text().replace('capability = 0.3', 'capability = -0.3')
+    bad.write_text(text.replace('include = ["small_events.toml"]', ""))
+    r = run("validate", str(bad))
+    assert r.returncode == 2, r.returncode
+    line = 1 + text.replace('include = ["small_events.toml"]', "").split("capability = -0.3")[0].count("\n")
+    assert f"{bad}:{line}:" in r.stderr and "'capability' must be a number > 0" in r.stderr, r.stderr
+    r = run("run", str(bad), "--runs", "2", "--seed", "1", "--out", str(TMP / "never.h5"))
+    assert r.returncode == 2 and not (TMP / "never.h5").exists()
+
+
+def test_missing_scenario_and_bad_arguments_exit_2():
+    assert run("validate", str(TMP / "nothing.toml")).returncode == 2
+    r = run("run", SMALL, "--runs", "0", "--seed", "1", "--out", str(TMP / "x.h5"))
+    assert r.returncode == 2 and "runs" in r.stderr, r.stderr
+    assert run("frobnicate").returncode == 2
+    r = run("--help")
+    assert r.returncode == 0 and "ensemble" in r.stdout and "validate" in r.stdout
+    r = run("ensemble", "--help")
+    assert r.returncode == 0 and "--threads" in r.stdout and "--store-runs" in r.stdout
+
+
+def test_bad_output_path_exits_1_naming_it():
+    r = run("run", SMALL, "--runs", "4", "--seed", "1", "--out", "/nonexistent/dir/out.h5")
+    assert r.returncode == 1 and "/nonexistent/dir/out.h5" in r.stderr, r.stderr
+
+
+def test_the_same_command_twice_gives_identical_files():
+    a, first = TMP / "a.h5", TMP / "first.h5"
+    for _ in range(2):
+        if a.exists():
+            a.rename(first)
+        r = run("run", SMALL, "--runs", "64", "--seed", "7", "--out", str(a), "--quiet")
+        assert r.returncode == 0, r.stderr
+    d = h5diff(first, a)
+    assert d.returncode == 0, d.stdout
+
+
+def test_run_and_ensemble_agree_at_any_thread_count():
+    ref = TMP / "ref.h5"
+    assert run("run", SMALL, "--runs", "150", "--seed", "3", "--store-runs", "40", "--out", str(ref), "-q").returncode == 0
+    for threads, block in [(1, 16), (2, 48), (7, 256)]:
+        out = TMP / f"ens{threads}.h5"
+        r = run("ensemble", SMALL, "--runs", "150", "--seed", "3", "--store-runs", "40", "--threads", str(threads),
+                "--block-runs", str(block), "--out", str(out), "-q")
+        assert r.returncode == 0, r.stderr
+        d = h5diff(ref, out, "--exclude-attribute", "/")  # the command line in `history` differs
+        assert d.returncode == 0, d.stdout
+        with h5py.File(ref) as f, h5py.File(out) as g:
+            for name in f.attrs:
+                if name != "history":
+                    assert np.array_equal(f.attrs[name], g.attrs[name]), name
+    other = TMP / "seed4.h5"
+    assert run("run", SMALL, "--runs", "150", "--seed", "4", "--out", str(other), "-q").returncode == 0
+    assert h5diff(ref, other, "--exclude-attribute", "/").returncode == 1  # a different seed differs
+
+
+def test_xarray_opens_the_file_with_labelled_dimensions():
+    path = TMP / "a.h5"
+    ds = xr.open_dataset(path, engine="h5netcdf")
+    assert ds["alignment"].dims == ("sample", "time", "agent", "other")
+    assert ds["event_month"].dims == ("run", "event")
+    assert ds["alignment_mean"].dims == ("time", "agent", "other")
+    assert ds["alignment_quantile"].dims == ("quantile", "time", "agent", "other")
+    assert ds["event_probability"].dims == ("event",)
+    assert list(ds["agent"].values) == ["AA", "BB", "CC"] and list(ds["other"].values) == ["AA", "BB", "CC"]
+    assert str(ds["time"].values[0])[:10] == "1950-01-01" and str(ds["time"].values[-1])[:10] == "1951-12-01"
+    assert ds["month"].values[0] == "1950-01"
+    assert list(ds["run"].values) == list(range(64)) and list(ds["sample_run"].values) == list(range(64))
+    assert list(ds["quantile"].values) == [0.05, 0.25, 0.5, 0.75, 0.95]
+    assert ds.attrs["status"] == "complete" and int(ds.attrs["runs"]) == 64 and int(ds.attrs["seed"]) == 7
+    m = ds["alignment_mean"].sel(agent="AA", other="CC").values
+    w = ds["alignment"].sel(agent="AA", other="CC").values, ds["alignment"].sel(agent="CC", other="AA").values
+    assert np.allclose(m, ((w[0] + w[1]) / 2).mean(axis=0), atol=1e-6)  # all runs are stored here
+    assert "[[events]]" in ds.attrs["scenario"]
+
+
+def test_interrupt_leaves_a_partial_file_of_whole_runs():
+    out = TMP / "interrupted.h5"
+    p = subprocess.Popen([ALIGNSIM, "ensemble", SMALL, "--runs", "4000000000", "--seed", "1", "--threads", "2",
+                          "--out", str(out), "-q"], stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, (p.returncode, err)
+    assert "partial" in err
+    with h5py.File(out) as f:
+        runs = int(f.attrs["runs"])
+        assert f.attrs["status"] == "partial" and 0 < runs < 4000000000
+        assert f["event_month"].shape[0] == runs and f["run"][-1] == runs - 1
+        assert (f["event_month"][:, 0] >= 0).all()  # the certain first event happened in every stored run
+    assert not [x for x in TMP.iterdir() if ".tmp-" in x.name]
+
+
+if __name__ == "__main__":
+    passed = failed = 0
+    for name, fn in list(globals().items()):
+        if name.startswith("test_") and callable(fn):
+            try:
+                fn()
+                passed += 1
+                print(f"ok    {name}")
+            except Exception:
+                failed += 1
+                print(f"FAIL  {name}")
+                traceback.print_exc()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)

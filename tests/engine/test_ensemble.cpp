@@ -1,0 +1,119 @@
+// The engine's results do not depend on the thread count or the block size.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+
+#include "engine/Ensemble.hpp"
+#include "model/Model.hpp"
+#include "scenario/ScenarioLoader.hpp"
+#include "support/Support.hpp"
+
+using namespace alignsim;
+
+namespace {
+
+/// Keeps everything the engine hands over, and checks the blocks arrive in run order.
+class MemorySink final : public BlockSink {
+ public:
+  void write_block(const RunBlock& b) override {
+    CHECK(b.first == next);
+    next += static_cast<std::uint64_t>(b.count);
+    event_month.insert(event_month.end(), b.event_month.begin(), b.event_month.end());
+    alignment.insert(alignment.end(), b.alignment.begin(), b.alignment.end());
+    if (stop_after && next >= stop_after) stop->store(true);
+  }
+  std::uint64_t next = 0;
+  std::vector<std::int16_t> event_month;
+  std::vector<float> alignment;
+  std::uint64_t stop_after = 0;
+  std::atomic<bool>* stop = nullptr;
+};
+
+struct Outcome {
+  Summary summary;
+  MemorySink sink;
+  std::vector<std::uint64_t> event_count;
+};
+
+Outcome run(const Model& model, int threads, int block_runs, std::uint64_t runs = 203) {
+  EnsembleOptions o;
+  o.runs = runs;
+  o.seed = 77;
+  o.threads = threads;
+  o.block_runs = block_runs;
+  o.store_runs = 50;
+  Outcome out;
+  auto result = run_ensemble(model, o, out.sink);
+  CHECK(result.runs_done == runs);
+  CHECK(!result.interrupted);
+  out.summary = result.summary.finish({0.05, 0.5, 0.95});
+  out.event_count = result.event_count;
+  return out;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("bit-identical results with 1, 2 and 7 threads and any block size") {
+  const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
+  const Outcome reference = run(model, 1, 16);
+  for (const auto& [threads, block] : std::vector<std::pair<int, int>>{{1, 256}, {2, 16}, {2, 48}, {7, 32}, {7, 1}}) {
+    CAPTURE(threads);
+    CAPTURE(block);
+    const Outcome o = run(model, threads, block);
+    CHECK(same_bits(o.summary.mean, reference.summary.mean));
+    CHECK(same_bits(o.summary.std, reference.summary.std));
+    CHECK(same_bits(o.summary.quantile, reference.summary.quantile));
+    CHECK(o.sink.event_month == reference.sink.event_month);
+    CHECK(same_bits(o.sink.alignment, reference.sink.alignment));
+    CHECK(o.event_count == reference.event_count);
+  }
+}
+
+TEST_CASE("the engine's runs are the kernel's runs, and only the first K are stored") {
+  const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
+  const Outcome o = run(model, 2, 32);
+  const auto runs = test::simulate(model, 77, 0, 203);
+  const int n = model.agents();
+  const std::size_t per_run = static_cast<std::size_t>(model.months()) * n * n;
+  REQUIRE(o.sink.alignment.size() == 50 * per_run);
+  for (int r = 0; r < 50; ++r) {
+    for (std::size_t c = 0; c < per_run; ++c) {
+      const bool diagonal = (c % (n * n)) / n == (c % (n * n)) % n;
+      const float stored = o.sink.alignment[r * per_run + c];
+      if (diagonal) {
+        CHECK(std::isnan(stored));
+      } else if (stored != runs[r].W[c]) {
+        FAIL("run " << r << " differs at " << c);
+      }
+    }
+  }
+  for (int r = 0; r < 203; ++r) {
+    for (int e = 0; e < model.events(); ++e) CHECK(o.sink.event_month[r * model.events() + e] == runs[r].event_month[e]);
+  }
+}
+
+TEST_CASE("a stopped ensemble covers a prefix of whole runs") {
+  const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
+  std::atomic<bool> stop{false};
+  EnsembleOptions o;
+  o.runs = 10000;
+  o.seed = 77;
+  o.threads = 2;
+  o.block_runs = 64;
+  MemorySink sink;
+  sink.stop_after = 300;
+  sink.stop = &stop;
+  const auto result = run_ensemble(model, o, sink, &stop);
+  CHECK(result.interrupted);
+  CHECK(result.runs_done >= 300);
+  CHECK(result.runs_done < 10000);
+  CHECK(result.runs_done % 64 == 0);
+  CHECK(result.summary.runs() == result.runs_done);
+  CHECK(sink.event_month.size() == result.runs_done * static_cast<std::uint64_t>(model.events()));
+}

@@ -1,0 +1,158 @@
+// The output file: written through the real writer, read back through the HDF5 library.
+#include <doctest/doctest.h>
+
+#include <H5Cpp.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "io/OutputWriter.hpp"
+#include "model/Model.hpp"
+#include "scenario/ScenarioLoader.hpp"
+#include "scenario/ScenarioWriter.hpp"
+
+using namespace alignsim;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir() {
+  std::string name = "alignsim_test_io_";  // appended, not "literal" + string: GCC 12 -Wrestrict
+  name += std::to_string(getpid());
+  const auto dir = fs::temp_directory_path() / name;
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string string_attr(const H5::H5File& f, const std::string& name) {
+  const auto a = f.openAttribute(name);
+  std::string value;
+  a.read(a.getStrType(), value);
+  return value;
+}
+
+std::uint64_t u64_attr(const H5::H5File& f, const std::string& name) {
+  std::uint64_t v = 0;
+  f.openAttribute(name).read(H5::PredType::NATIVE_UINT64, &v);
+  return v;
+}
+
+std::vector<hsize_t> dims_of(const H5::DataSet& ds) {
+  const auto space = ds.getSpace();
+  std::vector<hsize_t> d(static_cast<std::size_t>(space.getSimpleExtentNdims()));
+  space.getSimpleExtentDims(d.data());
+  return d;
+}
+
+struct Written {
+  EnsembleResult result;
+};
+
+EnsembleResult write(const fs::path& path, const Scenario& s, const Model& m, std::uint64_t runs,
+                     std::atomic<bool>* stop = nullptr, std::uint64_t stop_after = 0) {
+  OutputInfo info;
+  info.scenario_toml = to_toml(s);
+  info.seed = 5;
+  info.runs = runs;
+  info.stored_runs = 20;
+  info.quantiles = {0.05, 0.5, 0.95};
+  info.history = "test";
+  OutputWriter writer(path, s, m, info);
+  struct Stopper final : BlockSink {
+    OutputWriter& w;
+    std::atomic<bool>* stop;
+    std::uint64_t after;
+    Stopper(OutputWriter& writer, std::atomic<bool>* s, std::uint64_t a) : w(writer), stop(s), after(a) {}
+    void write_block(const RunBlock& b) override {
+      w.write_block(b);
+      if (stop && b.first + static_cast<std::uint64_t>(b.count) >= after) stop->store(true);
+    }
+  } sink(writer, stop, stop_after);
+  EnsembleOptions o;
+  o.runs = runs;
+  o.seed = 5;
+  o.threads = 2;
+  o.block_runs = 16;
+  o.store_runs = 20;
+  auto result = run_ensemble(m, o, sink, stop);
+  writer.finish(result.summary.finish(info.quantiles), result.event_count, result.runs_done, !result.interrupted);
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("the output file has the dimensions, variables and attributes of the v1 format") {
+  const auto dir = temp_dir();
+  const Scenario s = load_scenario(ALIGNSIM_TEST_DATA "/small.toml");
+  const Model m(s);
+  write(dir / "out.h5", s, m, 100);
+  REQUIRE(fs::exists(dir / "out.h5"));
+  for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().filename() == "out.h5");  // no temp left
+
+  H5::H5File f((dir / "out.h5").string(), H5F_ACC_RDONLY);
+  CHECK(string_attr(f, "Conventions") == "CF-1.8");
+  CHECK(string_attr(f, "format") == "alignsim-ensemble");
+  CHECK(string_attr(f, "status") == "complete");
+  CHECK(u64_attr(f, "runs") == 100);
+  CHECK(u64_attr(f, "stored_runs") == 20);
+  CHECK(u64_attr(f, "seed") == 5);
+  CHECK(string_attr(f, "scenario") == to_toml(s));
+  CHECK(string_attr(f, "scenario_sha256") == sha256_hex(to_toml(s)));
+  CHECK(string_attr(f, "scenario_sha256").size() == 64);
+
+  CHECK(dims_of(f.openDataSet("alignment")) == std::vector<hsize_t>{20, 24, 3, 3});
+  CHECK(dims_of(f.openDataSet("event_month")) == std::vector<hsize_t>{100, 6});
+  CHECK(dims_of(f.openDataSet("alignment_mean")) == std::vector<hsize_t>{24, 3, 3});
+  CHECK(dims_of(f.openDataSet("alignment_quantile")) == std::vector<hsize_t>{3, 24, 3, 3});
+  CHECK(dims_of(f.openDataSet("event_probability")) == std::vector<hsize_t>{6});
+  CHECK(dims_of(f.openDataSet("time")) == std::vector<hsize_t>{24});
+
+  std::vector<double> time(24);
+  f.openDataSet("time").read(time.data(), H5::PredType::NATIVE_DOUBLE);
+  CHECK(time[0] == 1096);  // 1950-01-01 is 3 * 365 + 1 (1948) days after 1947-01-01
+  std::vector<float> p(6);
+  f.openDataSet("event_probability").read(p.data(), H5::PredType::NATIVE_FLOAT);
+  CHECK(p[0] == 1.0f);  // the visit is certain
+  CHECK(p[5] == 1.0f);
+  CHECK(p[1] > 0.2f);
+  CHECK(p[1] < 0.8f);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("an interrupted run leaves a partial file with whole runs only") {
+  const auto dir = temp_dir();
+  const Scenario s = load_scenario(ALIGNSIM_TEST_DATA "/small.toml");
+  const Model m(s);
+  std::atomic<bool> stop{false};
+  const auto result = write(dir / "partial.h5", s, m, 100000, &stop, 64);
+  REQUIRE(result.interrupted);
+  H5::H5File f((dir / "partial.h5").string(), H5F_ACC_RDONLY);
+  CHECK(string_attr(f, "status") == "partial");
+  CHECK(u64_attr(f, "runs") == result.runs_done);
+  CHECK(dims_of(f.openDataSet("event_month"))[0] == result.runs_done);
+  CHECK(dims_of(f.openDataSet("run"))[0] == result.runs_done);
+  CHECK(dims_of(f.openDataSet("alignment"))[0] == 20);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a bad output path is an error naming the file, and leaves nothing behind") {
+  const Scenario s = load_scenario(ALIGNSIM_TEST_DATA "/small.toml");
+  const Model m(s);
+  OutputInfo info;
+  info.runs = 10;
+  try {
+    OutputWriter w("/nonexistent/folder/out.h5", s, m, info);
+    FAIL("no error for a missing folder");
+  } catch (const OutputError& e) {
+    CHECK(std::string(e.what()).find("/nonexistent/folder/out.h5") != std::string::npos);
+    CHECK(std::string(e.what()).find("does not exist") != std::string::npos);
+  }
+  const auto dir = temp_dir();
+  {
+    OutputWriter w(dir / "abandoned.h5", s, m, info);
+    // destroyed without finish(), as when an error stops the run
+  }
+  CHECK(fs::is_empty(dir));
+  fs::remove_all(dir);
+}
