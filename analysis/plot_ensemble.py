@@ -79,7 +79,8 @@ def plot_dyads(ds, pairs, path, show_runs=5, event_marks=True):
     n = len(pairs)
     ncols = 1 if n <= 3 else (2 if n <= 12 else 3)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(6.6 * ncols, 2.35 * nrows + 1.3), sharex=True, sharey=True,
+    width = 8.0 if ncols == 1 else 6.6 * ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 2.35 * nrows + 1.6), sharex=True, sharey=True,
                              squeeze=False)
     q = {lv: aio.quantile_or_none(ds, lv) for lv in (0.05, 0.25, 0.75, 0.95)}
     k = min(show_runs, ds.sizes.get("sample", 0))
@@ -108,10 +109,10 @@ def plot_dyads(ds, pairs, path, show_runs=5, event_marks=True):
                     happened = em[:, e][em[:, e] >= 0]
                     if happened.size:
                         t = int(np.median(happened))
-                        ax.plot([yrs[t], yrs[t]], [-1.05, -0.93], color="k", lw=0.8,
+                        ax.plot([yrs[t], yrs[t]], [-1.21, -1.1], color="k", lw=0.8,
                                 alpha=0.3 + 0.7 * happened.size / em.shape[0], zorder=6)
         ax.set_title(f"{a}{DASH}{b}   ({nm[a]} {DASH} {nm[b]})", fontsize=10, loc="left")
-        ax.set_ylim(-1.08, 1.08)
+        ax.set_ylim(-1.23 if em is not None else -1.08, 1.08)
         ax.set_yticks([-1, -0.5, 0, 0.5, 1])
         ax.grid(True, color="0.9", lw=0.6, zorder=0)
         year_ticks(ax, yrs[0], yrs[-1])
@@ -130,11 +131,19 @@ def plot_dyads(ds, pairs, path, show_runs=5, event_marks=True):
         handles.append(Line2D([], [], color="0.25", lw=0.6, alpha=0.7, label=f"{k} stored runs"))
     if em is not None:
         handles.append(Line2D([], [], color="k", lw=0.8, marker="|", ls="", markersize=8,
-                              label="event with both agents (median month; darker = likelier)"))
-    fig.suptitle(f"Dyad alignment M = (W + Wᵀ)/2\n{aio.describe(ds)}", fontsize=12)
-    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8.5, frameon=False,
-               bbox_to_anchor=(0.5, 1 - 0.95 / fig.get_figheight()))
-    fig.tight_layout(rect=(0, 0, 1, 1 - 1.15 / fig.get_figheight()))
+                              label="event involving both (median month)"))
+    H = fig.get_figheight()
+    fig.suptitle(f"Dyad alignment M = (W + Wᵀ)/2\n{aio.describe(ds)}", fontsize=12, y=1 - 0.1 / H)
+    W = fig.get_figwidth()
+    ncol_legend = 3 if ncols == 1 else 5
+    legend_rows = math.ceil(len(handles) / ncol_legend)
+    fig.legend(handles=handles, loc="upper center", ncol=ncol_legend, fontsize=8.5, frameon=False,
+               bbox_to_anchor=(0.5, 1 - 0.55 / H))
+    fig.subplots_adjust(left=0.75 / W, right=1 - 0.2 / W, bottom=(0.7 if em is not None else 0.45) / H, top=1 - (0.95 + 0.2 * legend_rows) / H,
+                        hspace=0.32, wspace=0.05)
+    if em is not None:
+        fig.text(0.5, 0.08 / H, "Ticks at the foot of a panel: events whose actors include both agents, at the median "
+                 "month they happen; darker = likelier.", ha="center", fontsize=7.5, color="0.3")
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
 
@@ -175,7 +184,7 @@ def plot_events(ds, path):
 
     height = 0.2 * E + 2.0
     fig, (axp, axt, axo) = plt.subplots(1, 3, figsize=(14, height), sharey=True,
-                                        gridspec_kw={"width_ratios": [1.0, 2.6, 1.7], "wspace": 0.04})
+                                        gridspec_kw={"width_ratios": [1.0, 2.6, 1.7], "wspace": 0.1})
     for ax in (axp, axt, axo):
         for row in range(0, E, 2):
             ax.axhspan(row - 0.5, row + 0.5, color="0.95", lw=0, zorder=0)
@@ -214,7 +223,8 @@ def plot_events(ds, path):
     axp.set_xticks([0, 0.5, 1])
     axp.set_xlabel("probability\n(share of runs)", fontsize=8.5)
     axt.set_xlabel("year it happens, in the runs where it does\n(× = scheduled date)", fontsize=8.5)
-    year_ticks(axt, yrs[0] - 0.5, yrs[-1] + 0.5)
+    pad_years = 0.5 if yrs[-1] - yrs[0] > 5 else 1.5 / 12
+    year_ticks(axt, yrs[0] - pad_years, yrs[-1] + pad_years)
     axo.set_xlabel("months after the scheduled date\n(decision events: after the date given)", fontsize=8.5)
     axo.set_xlim(lo_off - pad, hi_off + pad)
     axo.axvline(0, color="0.5", lw=0.8, zorder=1)
@@ -245,8 +255,12 @@ def pick_dates(ds, text, count=6):
     months = aio.month_labels(ds)
     T = len(months)
     if not text:
-        idx = sorted(set(int(round(x)) for x in np.linspace(0, T - 1, min(count, T))))
-        return idx
+        idx = [int(round(x)) for x in np.linspace(0, T - 1, min(count, T))]
+        if T > 12 * 5:  # a long horizon: the inner dates move to the nearest January
+            for p in range(1, len(idx) - 1):
+                jan = [i for i, m in enumerate(months) if m.endswith("-01")]
+                idx[p] = min(jan, key=lambda i: abs(i - idx[p]))
+        return sorted(set(idx))
     out = []
     for item in text.split(","):
         item = item.strip()
@@ -269,10 +283,14 @@ def plot_heatmaps(ds, tindex, path):
     n = len(ids)
     months = aio.month_labels(ds)
     k = len(tindex)
-    ncols = min(k, 3)
+    ncols = 2 if k == 4 else min(k, 3)
     nrows = math.ceil(k / ncols)
-    cell = 0.5 + 0.42 * n
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols + 1.3, cell * nrows + 1.5), squeeze=False)
+    cell = 0.6 + 0.42 * n  # inches per matrix
+    W = ncols * (cell + 0.55) + 1.4
+    H = nrows * (cell + 0.95) + 1.35
+    fig, axes = plt.subplots(nrows, ncols, figsize=(W, H), squeeze=False)
+    fig.subplots_adjust(left=0.55 / W, right=1 - 1.35 / W, top=1 - 1.3 / H, bottom=0.75 / H,
+                        hspace=0.95 / cell, wspace=0.55 / cell)
     mean = np.asarray(ds["alignment_mean"].values, dtype=np.float64)
     cmap = plt.get_cmap("RdBu").copy()
     cmap.set_bad("0.85")
@@ -297,9 +315,8 @@ def plot_heatmaps(ds, tindex, path):
         ax.set_title(f"{months[t]}\nblocs {aio.format_blocs(ids, lab)}\nfrustration {F:.2f}", fontsize=8.5)
     for p in range(k, nrows * ncols):
         axes[p // ncols][p % ncols].set_visible(False)
-    fig.suptitle(f"Mean dyad alignment M at chosen months\n{aio.describe(ds)}", fontsize=11)
-    fig.tight_layout(rect=(0, 0.1, 0.9, 1))
-    cax = fig.add_axes((0.92, 0.25, 0.018, 0.55))
+    fig.suptitle(f"Mean dyad alignment M at chosen months\n{aio.describe(ds)}", fontsize=11, y=1 - 0.12 / H)
+    cax = fig.add_axes((1 - 1.05 / W, 0.2, 0.18 / W, 0.6))
     fig.colorbar(im, cax=cax, label="M (−1 hostile, +1 allied)")
     fig.text(0.01, 0.01, "blocs: sign pattern of the leading eigenvector of M (Marvel et al. 2011); frustration: "
              "least weight of friendly ties\ncut plus hostile ties kept within a bloc over all two-bloc splits "

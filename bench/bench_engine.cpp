@@ -1,0 +1,285 @@
+// alignsim's benchmark: named configurations measured on a scenario (the baseline by default),
+// written as JSON and a Markdown table with the machine's details. Not part of the tests.
+//
+//   build/bench/alignsim_bench --out results/bench            # everything (about ten minutes)
+//   build/bench/alignsim_bench --only kernel_1_thread --runs 20000
+//
+// Configurations:
+//   kernel_1_thread, kernel_all_threads  run-steps per second, summaries only (no file), and the speed-up
+//   memory_1M_runs                       peak memory of `alignsim ensemble` with 1,000,000 runs, summaries only
+//   disk_write                           the disk's sequential write speed (1 GiB, fsync'd)
+//   store_all_runs                       `alignsim ensemble --store-runs all`: W written per second, fsync'd
+//   numpy_peer                           bench/peer_numpy.py, the step vectorised in NumPy, same run count
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <tbb/info.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/Ensemble.hpp"
+#include "model/Model.hpp"
+#include "scenario/ScenarioLoader.hpp"
+
+namespace fs = std::filesystem;
+using namespace alignsim;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Result {
+  std::string name;
+  double value;
+  std::string unit;
+  bool higher_is_better;
+  std::string note;
+};
+
+class NullSink final : public BlockSink {
+ public:
+  void write_block(const RunBlock&) override {}
+};
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+/// Run-steps per second of the engine with summaries only, best of `repeat`.
+double kernel_rate(const Model& model, std::uint64_t runs, int threads, int repeat) {
+  double best = 0;
+  for (int k = 0; k < repeat; ++k) {
+    EnsembleOptions o;
+    o.runs = runs;
+    o.seed = 1;
+    o.threads = threads;
+    o.store_runs = 0;
+    NullSink sink;
+    const auto t0 = Clock::now();
+    run_ensemble(model, o, sink);
+    best = std::max(best, static_cast<double>(runs) * model.months() / seconds_since(t0));
+  }
+  return best;
+}
+
+/// Runs a command, returning its exit code, wall time and peak resident memory (bytes).
+struct Child {
+  int code;
+  double seconds;
+  double max_rss_bytes;
+};
+Child spawn(const std::vector<std::string>& argv) {
+  const auto t0 = Clock::now();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    std::perror(args[0]);
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, seconds_since(t0), static_cast<double>(usage.ru_maxrss) * 1024.0};
+}
+
+void fsync_file(const fs::path& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+/// Sequential write speed of the folder's disk: `bytes` in 8 MiB writes, then fsync.
+double disk_write_speed(const fs::path& dir, std::size_t bytes) {
+  const fs::path file = dir / ".disk_write_test";
+  std::vector<char> buffer(8 << 20, 'x');
+  const auto t0 = Clock::now();
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write " + file.string());
+  for (std::size_t done = 0; done < bytes; done += buffer.size()) {
+    if (::write(fd, buffer.data(), buffer.size()) != static_cast<ssize_t>(buffer.size())) {
+      ::close(fd);
+      throw std::runtime_error("short write to " + file.string());
+    }
+  }
+  ::fsync(fd);
+  ::close(fd);
+  const double speed = static_cast<double>(bytes) / seconds_since(t0);
+  fs::remove(file);
+  return speed;
+}
+
+std::string read_first_line(const std::string& path, const std::string& prefix) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) return line.substr(line.find(':') + 1);
+  }
+  return "unknown";
+}
+
+std::string trim(std::string s) {
+  s.erase(0, s.find_first_not_of(" \t"));
+  s.erase(s.find_last_not_of(" \t\n") + 1);
+  return s;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"alignsim benchmark: engine speed, scaling, memory and storage, against a NumPy peer"};
+  std::string scenario_path = "scenarios/baseline/scenario.toml";
+  std::string alignsim_path = "build/sim/app/alignsim";
+  std::string out_dir = "results/bench";
+  std::string python = "/usr/bin/python3";
+  std::string peer = "bench/peer_numpy.py";
+  std::string work_dir = "results/runs";
+  std::uint64_t runs = 200000;
+  std::uint64_t store_runs = 20000;
+  std::uint64_t peer_runs = 100000;
+  int repeat = 3;
+  std::vector<std::string> only;
+  app.add_option("--scenario", scenario_path, "Scenario to measure")->capture_default_str();
+  app.add_option("--alignsim", alignsim_path, "The alignsim program")->capture_default_str();
+  app.add_option("--out", out_dir, "Folder for bench.json and bench.md")->capture_default_str();
+  app.add_option("--work", work_dir, "Folder for the files the benchmark writes and removes")->capture_default_str();
+  app.add_option("--runs", runs, "Runs for the kernel configurations")->capture_default_str();
+  app.add_option("--store-runs", store_runs, "Runs for store_all_runs")->capture_default_str();
+  app.add_option("--peer-runs", peer_runs, "Runs for the NumPy peer and the matching alignsim run")->capture_default_str();
+  app.add_option("--repeat", repeat, "Best of this many timings")->capture_default_str();
+  app.add_option("--python", python, "Python with NumPy, for the peer")->capture_default_str();
+  app.add_option("--only", only, "Run only these configurations");
+  CLI11_PARSE(app, argc, argv);
+  const auto wanted = [&](const std::string& name) {
+    return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  };
+
+  const Scenario scenario = load_scenario(scenario_path);
+  const Model model(scenario);
+  const int cores = tbb::info::default_concurrency();
+  fs::create_directories(out_dir);
+  fs::create_directories(work_dir);
+  std::vector<Result> results;
+  const auto report = [&](Result r) {
+    std::printf("%-34s %14.4g %-22s %s\n", r.name.c_str(), r.value, r.unit.c_str(), r.note.c_str());
+    std::fflush(stdout);
+    results.push_back(std::move(r));
+  };
+
+  double one = 0;
+  if (wanted("kernel_1_thread") || wanted("kernel_all_threads")) {
+    one = kernel_rate(model, runs, 1, repeat);
+    report({"kernel_1_thread", one, "run-steps/s", true, std::to_string(runs) + " runs, summaries only"});
+  }
+  if (wanted("kernel_all_threads")) {
+    const double all = kernel_rate(model, runs, cores, repeat);
+    report({"kernel_all_threads", all, "run-steps/s", true, std::to_string(cores) + " threads"});
+    report({"kernel_per_thread_all_threads", all / cores, "run-steps/s/thread", true, ""});
+    report({"speedup_1_to_all_threads", all / one, "x", true, "1 to " + std::to_string(cores) + " threads"});
+  }
+  const fs::path scratch = fs::path(work_dir) / "bench_scratch.h5";
+  if (wanted("memory_1M_runs")) {
+    const auto c = spawn({alignsim_path, "ensemble", scenario_path, "--runs", "1000000", "--seed", "1",
+                          "--store-runs", "0", "--quiet", "--out", scratch.string()});
+    if (c.code != 0) throw std::runtime_error("alignsim failed in memory_1M_runs");
+    report({"memory_1M_runs_peak", c.max_rss_bytes / (1 << 20), "MiB", false,
+             "1,000,000 runs, summaries only, " + std::to_string(cores) + " threads"});
+    report({"memory_1M_runs_rate", 1e6 * model.months() / c.seconds, "run-steps/s", true, "with the file written"});
+    fs::remove(scratch);
+  }
+  double disk = 0;
+  if (wanted("disk_write") || wanted("store_all_runs")) {
+    disk = disk_write_speed(work_dir, std::size_t{1} << 30);
+    report({"disk_write", disk / 1e9, "GB/s", true, "1 GiB sequential, fsync'd"});
+  }
+  if (wanted("store_all_runs")) {
+    const double bytes = static_cast<double>(store_runs) * model.months() * model.agents() * model.agents() * 4.0;
+    for (const char* level : {"0", "1"}) {
+      const auto t0 = Clock::now();
+      const auto c = spawn({alignsim_path, "ensemble", scenario_path, "--runs", std::to_string(store_runs), "--seed",
+                            "1", "--store-runs", std::to_string(store_runs), "--deflate", level, "--quiet", "--out",
+                            scratch.string()});
+      fsync_file(scratch);
+      const double seconds = seconds_since(t0);
+      if (c.code != 0) throw std::runtime_error("alignsim failed in store_all_runs");
+      const double size = static_cast<double>(fs::file_size(scratch));
+      const std::string name = std::string("store_all_runs_deflate") + level;
+      report({name, bytes / seconds / 1e9, "GB/s of W", true,
+              std::to_string(store_runs) + " runs, " + std::to_string(size / 1e9).substr(0, 5) + " GB on disk, fsync'd"});
+      report({name + "_vs_disk", bytes / seconds / disk, "x disk speed", true, ""});
+      report({name + "_rate", static_cast<double>(store_runs) * model.months() / seconds, "run-steps/s", true, ""});
+      fs::remove(scratch);
+    }
+  }
+  if (wanted("numpy_peer")) {
+    const fs::path peer_json = fs::path(work_dir) / "peer.json";
+    const auto c = spawn({python, peer, "--runs", std::to_string(peer_runs), "--months", std::to_string(model.months()),
+                          "--agents", std::to_string(model.agents()), "--repeat", std::to_string(repeat), "--json",
+                          peer_json.string()});
+    if (c.code != 0) throw std::runtime_error("the NumPy peer failed");
+    std::ifstream in(peer_json);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string s = text.str();
+    const auto key = s.find("\"run_steps_per_second\"");
+    const double peer_rate = std::stod(s.substr(s.find(':', key) + 1));
+    report({"numpy_peer", peer_rate, "run-steps/s", true, std::to_string(peer_runs) + " runs, 1 thread, no events"});
+    const double ours = kernel_rate(model, peer_runs, 1, repeat);
+    report({"kernel_1_thread_peer_runs", ours, "run-steps/s", true, std::to_string(peer_runs) + " runs, with events"});
+    report({"speedup_vs_numpy_per_thread", ours / peer_rate, "x", true, ""});
+    fs::remove(peer_json);
+  }
+
+  utsname u{};
+  uname(&u);
+  const std::string cpu = trim(read_first_line("/proc/cpuinfo", "model name"));
+  const std::string mem = trim(read_first_line("/proc/meminfo", "MemTotal"));
+  const std::string flags = read_first_line("/proc/cpuinfo", "flags");
+  const bool avx512 = flags.find("avx512f") != std::string::npos;
+  std::ofstream json(fs::path(out_dir) / "bench.json");
+  json << "{\n  \"machine\": {\"cpu\": " << json_string(cpu) << ", \"cores\": " << cores
+       << ", \"memory\": " << json_string(mem) << ", \"avx512\": " << (avx512 ? "true" : "false")
+       << ", \"kernel\": " << json_string(std::string(u.sysname) + " " + u.release) << ", \"compiler\": "
+       << json_string("GCC " __VERSION__) << ", \"scenario\": " << json_string(scenario_path)
+       << ", \"months\": " << model.months() << ", \"agents\": " << model.agents() << ", \"events\": " << model.events()
+       << "},\n  \"results\": [\n";
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    const auto& r = results[k];
+    json << "    {\"name\": " << json_string(r.name) << ", \"value\": " << r.value << ", \"unit\": " << json_string(r.unit)
+         << ", \"higher_is_better\": " << (r.higher_is_better ? "true" : "false") << ", \"note\": " << json_string(r.note)
+         << "}" << (k + 1 < results.size() ? "," : "") << "\n";
+  }
+  json << "  ]\n}\n";
+  std::ofstream md(fs::path(out_dir) / "bench.md");
+  md << "# alignsim benchmark\n\nMachine: " << cpu << ", " << cores << " cores, " << mem << " memory, AVX-512 "
+     << (avx512 ? "yes" : "no") << ", " << u.sysname << " " << u.release << ", GCC " << __VERSION__ << ".\n"
+     << "Scenario: `" << scenario_path << "` (" << model.agents() << " agents, " << model.months() << " months, "
+     << model.events() << " events).\n\n| configuration | value | unit | note |\n|---|---:|---|---|\n";
+  for (const auto& r : results) {
+    char value[32];
+    std::snprintf(value, sizeof value, "%.4g", r.value);
+    md << "| " << r.name << " | " << value << " | " << r.unit << " | " << r.note << " |\n";
+  }
+  std::cout << "wrote " << (fs::path(out_dir) / "bench.json").string() << " and bench.md\n";
+  return 0;
+}
