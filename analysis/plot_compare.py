@@ -88,8 +88,16 @@ def check_pair(base, cf, pb, pc):
     if aio.month_labels(base) != aio.month_labels(cf):
         mb, mc = aio.month_labels(base), aio.month_labels(cf)
         aio.fail(f"{pb} and {pc}: the horizons differ ({mb[0]}..{mb[-1]} vs {mc[0]}..{mc[-1]})")
-    if base.attrs.get("scenario_sha256") and base.attrs.get("scenario_sha256") == cf.attrs.get("scenario_sha256"):
-        print(f"warning: {pb} and {pc} hold the same scenario; every difference will be 0", file=sys.stderr)
+    for key in ("software_version", "git_commit"):
+        vb, vc = base.attrs.get(key), cf.attrs.get(key)
+        if vb is not None and vc is not None and vb != vc:
+            print(f"warning: {pb} and {pc} were written by different builds of alignsim ({key} {vb} vs {vc}); "
+                  f"the differences include any change in the engine, not only in the scenario", file=sys.stderr)
+            break
+    same = base.attrs.get("scenario_sha256") and base.attrs.get("scenario_sha256") == cf.attrs.get("scenario_sha256")
+    if same:
+        print(f"warning: {pb} and {pc} hold the same scenario; differences can only come from the engine",
+              file=sys.stderr)
 
 
 def paired_dyad_stats(base, cf, pairs):
@@ -168,9 +176,10 @@ def plot_dyads(base, cf, pairs, path, changed_dates, title):
     ncols = 1 if n <= 3 else (2 if n <= 12 else 3)
     nrows = math.ceil(n / ncols)
     width = 8.0 if ncols == 1 else 6.6 * ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 2.2 * nrows + 1.9), sharex=True, sharey=True,
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 2.2 * nrows + 2.1), sharex=True, sharey=True,
                              squeeze=False)
     lim = 0.02
+    widest_paired = widest_unpaired = 0.0
     for p, (a, b) in enumerate(pairs):
         ax = axes[p // ncols][p % ncols]
         i, j = ids.index(a), ids.index(b)
@@ -181,9 +190,13 @@ def plot_dyads(base, cf, pairs, path, changed_dates, title):
         for x in changed_dates:
             ax.axvline(x, color="0.55", lw=0.7, ls=":", zorder=1)
         ax.fill_between(yrs, diff - half, diff + half, color="C0", alpha=0.3, lw=0, zorder=2)
+        ax.plot(yrs, diff - half, color="C0", lw=0.6, zorder=5)
+        ax.plot(yrs, diff + half, color="C0", lw=0.6, zorder=5)
+        widest_paired = max(widest_paired, float(np.nanmax(half)))
+        widest_unpaired = max(widest_unpaired, float(np.nanmax(unpaired)))
         ax.plot(yrs, diff - unpaired, color="0.35", lw=0.6, ls=(0, (1.5, 1.5)), zorder=3)
         ax.plot(yrs, diff + unpaired, color="0.35", lw=0.6, ls=(0, (1.5, 1.5)), zorder=3)
-        ax.plot(yrs, diff, color="C3", lw=1.4, zorder=4)
+        ax.plot(yrs, diff, color="C3", lw=1.0, zorder=6)
         lim = max(lim, np.nanmax(np.abs(diff) + half), np.nanmax(np.abs(diff)) * 1.05)
         ax.set_title(f"{a}{DASH}{b}   ({nm[a]} {DASH} {nm[b]})", fontsize=10, loc="left")
         ax.grid(True, color="0.9", lw=0.6, zorder=0)
@@ -197,22 +210,24 @@ def plot_dyads(base, cf, pairs, path, changed_dates, title):
             axes[above // ncols][above % ncols].xaxis.set_tick_params(labelbottom=True)
     for r in range(nrows):
         axes[r][0].set_ylabel("ΔM (CF − BASE)")
-    handles = [Line2D([], [], color="C3", lw=1.4, label="difference of means, all runs"),
-               Patch(color="C0", alpha=0.3, label=f"95% CI, paired ({K} stored run pairs)"),
+    handles = [Line2D([], [], color="C3", lw=1.0, label="difference of means, all runs"),
+               Patch(facecolor=(0.12, 0.47, 0.71, 0.3), edgecolor="C0", lw=0.6,
+                     label=f"95% CI, paired ({K} stored run pairs)"),
                Line2D([], [], color="0.35", lw=0.8, ls=(0, (1.5, 1.5)), label="95% CI if unpaired")]
     if changed_dates:
         handles.append(Line2D([], [], color="0.55", lw=0.8, ls=":", label="events whose probability changed"))
     H, W = fig.get_figheight(), fig.get_figwidth()
-    fig.suptitle(f"Counterfactual minus baseline: dyad alignment M\n{title}", fontsize=11.5, y=1 - 0.1 / H)
+    fig.suptitle(f"Counterfactual minus baseline: dyad alignment M\n{title}", fontsize=11, y=1 - 0.1 / H)
     ncol_legend = 2 if ncols == 1 else 4
     fig.legend(handles=handles, loc="upper center", ncol=ncol_legend, fontsize=8.5, frameon=False,
-               bbox_to_anchor=(0.5, 1 - 0.6 / H))
+               bbox_to_anchor=(0.5, 1 - 0.82 / H))
     rows_legend = math.ceil(len(handles) / ncol_legend)
-    fig.subplots_adjust(left=0.8 / W, right=1 - 0.2 / W, bottom=0.8 / H, top=1 - (1.0 + 0.2 * rows_legend) / H,
+    fig.subplots_adjust(left=0.8 / W, right=1 - 0.2 / W, bottom=0.8 / H, top=1 - (1.25 + 0.2 * rows_legend) / H,
                         hspace=0.32, wspace=0.05)
     fig.text(0.5, 0.1 / H, f"Band: mean ± t·sd/√R, sd of the paired differences over the {K} stored runs with the same "
-             f"run index in both files, R = {R} runs.\nDotted vertical lines: median month of the events whose "
-             "probability changed significantly (95%), in the counterfactual.", ha="center", fontsize=7.5,
+             f"run index in both files, R = {R} runs; widest half-width {widest_paired:.4f} paired, "
+             f"{widest_unpaired:.4f} unpaired.\nDotted vertical lines: median month, in the counterfactual, of "
+             "the (at most 6) events whose probability changed most, by 0.01 or more and significantly.", ha="center", fontsize=7.5,
              color="0.3")
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
@@ -220,7 +235,7 @@ def plot_dyads(base, cf, pairs, path, changed_dates, title):
 
 def plot_events(rows, same, path, title, R):
     n = len(rows)
-    height = 0.24 * max(n, 3) + 2.1
+    height = 0.24 * max(n, 3) + 2.6
     fig, ax = plt.subplots(figsize=(11, height))
     if n == 0:
         ax.text(0.5, 0.5, "No event differs between the two files in any run.", ha="center", va="center",
@@ -238,9 +253,9 @@ def plot_events(rows, same, path, title, R):
         ax.errorbar(diff, y, xerr=half, fmt="none", ecolor="0.15", elinewidth=0.9, capsize=2.5, zorder=3)
         ax.axvline(0, color="0.3", lw=0.8, zorder=1)
         lim = max(0.02, float(np.max(np.abs(diff) + half)))
-        ax.set_xlim(-lim * 1.45, lim * 1.45)
+        ax.set_xlim(-lim * 2.1, lim * 2.1)
         for k, r in enumerate(rows):
-            note = f"{r[2]:.3f} → {r[3]:.3f}" + ("" if r[6] == "both" else f"  ({r[6]})")
+            note = f"{r[2]:.3f} → {r[3]:.3f}  ({r[4]:+.3f} ± {r[5]:.3f})" + ("" if r[6] == "both" else f"  [{r[6]}]")
             x = diff[k] + half[k] if diff[k] >= 0 else diff[k] - half[k]
             ax.text(x + (0.02 if diff[k] >= 0 else -0.02) * lim, k, note, va="center",
                     ha="left" if diff[k] >= 0 else "right", fontsize=7, color="0.2", zorder=4)
@@ -255,10 +270,10 @@ def plot_events(rows, same, path, title, R):
                    Patch(color="0.65", label="CI includes 0"),
                    Line2D([], [], color="0.15", marker="|", ls="-", lw=0.9, label="95% CI (paired, normal approx.)")]
         fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False,
-                   bbox_to_anchor=(0.5, 1 - 0.62 / height))
+                   bbox_to_anchor=(0.5, 1 - 1.0 / height))
     fig.suptitle(f"Counterfactual minus baseline: event probabilities ({n} events differ in some run; "
                  f"{same} identical in every run, not shown)\n{title}", fontsize=11, y=1 - 0.1 / height)
-    fig.subplots_adjust(left=0.34, right=0.97, top=1 - 1.35 / height, bottom=0.65 / height)
+    fig.subplots_adjust(left=0.3, right=0.97, top=1 - 1.75 / height, bottom=0.65 / height)
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
 
@@ -290,7 +305,7 @@ def main(argv=None):
     stem = lambda p: os.path.splitext(os.path.basename(p))[0]  # noqa: E731
     prefix = args.prefix if args.prefix is not None else f"{stem(args.cf)}_vs_{stem(args.base)}"
     R = base.sizes["run"]
-    title = (f"CF: {aio.scenario_title(cf)}   BASE: {aio.scenario_title(base)}\n"
+    title = (f"CF: {aio.scenario_title(cf)}\nBASE: {aio.scenario_title(base)}\n"
              f"{R} runs each, seed {base.attrs.get('seed')}, paired by run index")
 
     rows, same = event_diffs(base, cf)
@@ -300,13 +315,13 @@ def main(argv=None):
     em_b = {str(e): np.asarray(base["event_month"].values[:, k]) for k, e in enumerate(base["event"].values)}
     changed = []
     for r in sorted(rows, key=lambda r: -abs(r[4])):
-        if abs(r[4]) <= r[5]:
+        if abs(r[4]) <= r[5] or abs(r[4]) < 0.01:
             continue
         for em in (em_c.get(r[0]), em_b.get(r[0])):
             if em is not None and np.any(em >= 0):
                 changed.append(float(yrs[int(np.median(em[em >= 0]))]))
                 break
-        if len(changed) == 12:
+        if len(changed) == 6:
             break
 
     written = []

@@ -148,11 +148,7 @@ struct OutputWriter::Impl {
     if (fs::is_directory(final_path, ec)) {
       throw OutputError("cannot write '" + final_path.string() + "': it is a folder");
     }
-    std::string temp_name(".");  // built step by step: GCC 12 warns falsely (-Wrestrict) on "." + string
-    temp_name += final_path.filename().string();
-    temp_name += ".tmp-";
-    temp_name += std::to_string(getpid());
-    temp_path = dir / temp_name;
+    temp_path = dir / ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()));
     H5::FileCreatPropList fcpl;
     // netCDF-4 readers expect link and attribute creation order to be tracked.
     H5Pset_link_creation_order(fcpl.getId(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);

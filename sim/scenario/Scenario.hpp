@@ -130,6 +130,8 @@ struct Scenario {
   std::string name;
   std::string title;
   std::string description;
+  std::string question;     ///< for a counterfactual: the question it asks
+  std::vector<int> source;  ///< for a counterfactual: the essay's paragraphs it rests on
   std::string path;  ///< the entry file it was loaded from (empty when built in code)
   Parameters parameters;
   std::vector<Agent> agents;

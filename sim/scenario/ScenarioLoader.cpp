@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -225,7 +226,8 @@ struct Document {
   std::string path;
   std::filesystem::path dir;
   Value root;
-  bool entry = false;
+  bool entry = false;    ///< an entry file (the one named, or one that an overlay extends)
+  bool overlay = false;  ///< has `extends`: its changes apply to the documents before it
 };
 
 const std::regex& agent_id_pattern() {
@@ -316,16 +318,35 @@ class Loader {
   }
 
   void add_document(Document doc, const std::string& shown) {
-    const std::size_t index = docs_.size();
+    const Value root = doc.root;  // a copy: docs_ may reallocate while bases and includes are read
+    const auto dir = doc.dir;
+    // An overlay's base is read first, so that the overlay's changes apply to what it extends.
+    const auto& table = root.as_table();
+    if (const auto it = table.find("extends"); it != table.end()) {
+      doc.overlay = true;
+      if (!doc.entry) {
+        d_.at(it->second, shown + ": only the file named on the command line (or one it extends) may use 'extends'");
+      } else if (!it->second.is_string()) {
+        d_.at(it->second, shown + ": 'extends' must be the path of the base scenario, found " + type_name(it->second));
+      } else {
+        const std::filesystem::path rel = it->second.as_string().str;
+        std::error_code ec;
+        parse_file(std::filesystem::path(shown).parent_path() / rel,
+                   std::filesystem::weakly_canonical(rel.is_absolute() ? rel : dir / rel, ec), &it->second, true);
+      }
+    }
     docs_.push_back(std::move(doc));
-    // Includes are read right away, depth first, so files appear in reading order.
-    const Value root = docs_[index].root;  // copy: docs_ may reallocate while including
-    const auto dir = docs_[index].dir;
     Fields f(root, shown, d_);
-    for (const char* key : {"scenario", "parameters", "agents", "issues", "interests",
-                            "initial_alignment", "events"}) {
+    for (const char* key : {"scenario", "parameters", "agents", "issues", "interests", "initial_alignment", "events",
+                            "extends", "remove", "replace", "patch"}) {
       f.find(key);
     }
+    for (const char* key : {"remove", "replace", "patch"}) {
+      if (table.count(key) && !table.count("extends")) {
+        d_.at(table.at(key), shown + ": '" + key + "' changes a base scenario, so it needs 'extends'");
+      }
+    }
+    // Includes are read right away, depth first, so files appear in reading order.
     const auto* includes = f.array("include", false, "an array of file paths");
     if (!includes) return;
     for (const auto& inc : *includes) {
@@ -353,16 +374,20 @@ class Loader {
   }
 
   void read_top_level(Scenario& s) {
-    s.path = docs_.front().path;
+    s.path = docs_.back().entry ? docs_.back().path : docs_.front().path;
+    bool found = false;
     for (const auto& [doc, value] : each("scenario")) {
       if (!doc->entry) {
-        d_.at(*value, "[scenario] belongs in the entry file only (" + docs_.front().path + ")");
+        d_.at(*value, "[scenario] belongs in the entry file only");
         continue;
       }
       if (!value->is_table()) {
         d_.at(*value, "'scenario' must be a table");
         continue;
       }
+      // Each entry file's [scenario] is checked; the last (the outermost overlay) names the scenario.
+      found = true;
+      s.path = doc->path;
       Fields f(*value, "[scenario]", d_);
       const auto name = f.string("name", true, "a snake_case name");
       if (name && !std::regex_match(*name, snake_pattern())) {
@@ -371,23 +396,46 @@ class Loader {
       s.name = name.value_or("");
       s.title = f.string("title", true, "a one-line title").value_or("");
       s.description = f.string("description", false).value_or("");
+      s.question = f.string("question", false).value_or("");
+      s.source.clear();
+      if (const auto* source = f.array("source", false, "an array of paragraph numbers")) {
+        for (const auto& v : *source) {
+          if (v.is_integer() && v.as_integer() >= 1) {
+            s.source.push_back(static_cast<int>(v.as_integer()));
+          } else {
+            d_.at(v, "[scenario]: 'source' holds paragraph numbers (integers >= 1), found " + std::string(type_name(v)));
+          }
+        }
+      }
     }
-    if (each("scenario").empty()) d_.in_file(docs_.front().path, "missing [scenario] table (name, title)");
+    if (!found) d_.in_file(docs_.front().path, "missing [scenario] table (name, title)");
 
-    const auto params = each("parameters");
-    if (params.empty()) {
+    // [parameters] is given once; an overlay's [parameters] overrides single keys.
+    const Value* params = nullptr;
+    for (const auto& doc : docs_) {
+      const auto& t = doc.root.as_table();
+      const auto it = t.find("parameters");
+      if (it == t.end()) continue;
+      if (!it->second.is_table()) {
+        d_.at(it->second, "'parameters' must be a table");
+        continue;
+      }
+      if (!params) {
+        params = &it->second;
+      } else if (doc.overlay) {
+        Value merged = *params;
+        for (const auto& [key, value] : it->second.as_table()) merged.as_table()[key] = value;
+        owned_.push_back(std::move(merged));
+        params = &owned_.back();
+      } else {
+        d_.at(it->second, "[parameters] defined again (first at " + where(*params) + ")");
+      }
+    }
+    if (!params) {
       d_.in_file(docs_.front().path, "missing [parameters] table (start, end, k_a, k_r, k_b, sigma)");
       return;
     }
-    for (std::size_t i = 1; i < params.size(); ++i) {
-      d_.at(*params[i].second, "[parameters] defined again (first at " + where(*params[0].second) + ")");
-    }
-    const Value& pv = *params[0].second;
-    if (!pv.is_table()) {
-      d_.at(pv, "'parameters' must be a table");
-      return;
-    }
-    Fields f(pv, "[parameters]", d_);
+    Fields f(*params, "[parameters]", d_);
     Parameters& p = s.parameters;
     const auto start = f.month("start", true);
     const auto end = f.month("end", true);
@@ -577,8 +625,10 @@ class Loader {
   void read_events(Scenario& s) {
     // First every id, so that events may refer to events defined later or in other files.
     std::vector<const Value*> tables;
-    for (const auto& [doc, value] : each("events")) {
-      Fields top(doc->root, doc->path, d_, false);
+    for (const auto& doc : docs_) {
+      if (doc.overlay) apply_overlay(doc, tables);
+      if (!doc.root.as_table().count("events")) continue;
+      Fields top(doc.root, doc.path, d_, false);
       top.tables("events", "[[events]]", [&](const Value& t) { tables.push_back(&t); });
     }
     std::map<std::string, const Value*> seen;
@@ -604,6 +654,79 @@ class Loader {
       event_tables_.push_back(t);
     }
     for (std::size_t k = 0; k < s.events.size(); ++k) read_event(s, s.events[k], *event_tables_[k]);
+  }
+
+  static int find_event_table(const std::vector<const Value*>& tables, const std::string& id) {
+    for (std::size_t k = 0; k < tables.size(); ++k) {
+      const auto& t = tables[k]->as_table();
+      const auto it = t.find("id");
+      if (it != t.end() && it->second.is_string() && it->second.as_string().str == id) return static_cast<int>(k);
+    }
+    return -1;
+  }
+
+  /// An overlay's `remove`, `replace` and `patch`, applied to the events read before it.
+  void apply_overlay(const Document& doc, std::vector<const Value*>& tables) {
+    Fields top(doc.root, doc.path, d_, false);
+    const std::string base = " in the scenario it extends";
+    if (const auto* removes = top.array("remove", false, "an array of event ids")) {
+      for (const auto& v : *removes) {
+        if (!v.is_string()) {
+          d_.at(v, doc.path + ": 'remove' names events by id, found " + type_name(v));
+          continue;
+        }
+        const int k = find_event_table(tables, v.as_string().str);
+        if (k < 0) {
+          d_.at(v, doc.path + ": cannot remove '" + v.as_string().str + "': no such event" + base);
+        } else {
+          tables.erase(tables.begin() + k);
+        }
+      }
+    }
+    top.tables("replace", "[[replace]] with a whole event", [&](const Value& t) {
+      const auto& table = t.as_table();
+      const auto it = table.find("id");
+      if (it == table.end() || !it->second.is_string()) {
+        d_.at(t, doc.path + ": [[replace]] needs the 'id' of the event it replaces");
+        return;
+      }
+      const int k = find_event_table(tables, it->second.as_string().str);
+      if (k < 0) {
+        d_.at(it->second, doc.path + ": cannot replace '" + it->second.as_string().str + "': no such event" + base);
+      } else {
+        tables[k] = &t;
+      }
+    });
+    top.tables("patch", "[[patch]] with event = ID and the fields to change", [&](const Value& p) {
+      const auto& patch = p.as_table();
+      const auto it = patch.find("event");
+      if (it == patch.end() || !it->second.is_string()) {
+        d_.at(p, doc.path + ": [[patch]] needs 'event', the id of the event it changes");
+        return;
+      }
+      const int k = find_event_table(tables, it->second.as_string().str);
+      if (k < 0) {
+        d_.at(it->second, doc.path + ": cannot patch '" + it->second.as_string().str + "': no such event" + base);
+        return;
+      }
+      Value merged = *tables[k];
+      auto& fields = merged.as_table();
+      for (const auto& [key, value] : patch) {
+        if (key == "event") continue;
+        if (key == "id") {
+          d_.at(value, doc.path + ": a patch cannot change an event's id; remove it and add a new event");
+          continue;
+        }
+        const auto old = fields.find(key);
+        if (key == "decision" && value.is_table() && old != fields.end() && old->second.is_table()) {
+          for (const auto& [sub, v] : value.as_table()) old->second.as_table()[sub] = v;  // patch single terms
+        } else {
+          fields[key] = value;
+        }
+      }
+      owned_.push_back(std::move(merged));
+      tables[k] = &owned_.back();
+    });
   }
 
   std::vector<int> event_refs(const Scenario& s, Fields& f, const std::string& key, const Event& self) {
@@ -818,6 +941,7 @@ class Loader {
   std::vector<std::filesystem::path> stack_;
   std::set<std::filesystem::path> loaded_;
   std::vector<const Value*> event_tables_;
+  std::deque<Value> owned_;  ///< tables made by merging (patched events, overridden parameters)
 };
 
 }  // namespace detail

@@ -54,6 +54,8 @@ std::string to_toml(const Scenario& s) {
 
   o << "[scenario]\nname = " << str(s.name) << "\ntitle = " << str(s.title) << '\n';
   if (!s.description.empty()) o << "description = " << str(s.description) << '\n';
+  if (!s.question.empty()) o << "question = " << str(s.question) << '\n';
+  if (!s.source.empty()) o << "source = " << list(s.source, [](int x) { return std::to_string(x); }) << '\n';
   o << "\n[parameters]\nstart = " << str(p.start.str()) << "\nend = " << str(p.end.str())
     << "\nk_a = " << num(p.k_a) << "\nk_r = " << num(p.k_r) << "\nk_b = " << num(p.k_b)
     << "\nsigma = " << num(p.sigma) << "\nshock_scale = " << num(p.shock_scale) << '\n';

@@ -18,9 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path temp_dir() {
-  std::string name = "alignsim_test_io_";  // appended, not "literal" + string: GCC 12 -Wrestrict
-  name += std::to_string(getpid());
-  const auto dir = fs::temp_directory_path() / name;
+  const auto dir = fs::temp_directory_path() / ("alignsim_test_io_" + std::to_string(getpid()));
   fs::create_directories(dir);
   return dir;
 }
