@@ -47,7 +47,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 import alignsim_io as aio  # noqa: E402
-from plot_ensemble import DASH, DPI, names, year_ticks  # noqa: E402
+from plot_ensemble import DPI, dyad_title, names, year_ticks  # noqa: E402
 
 Z975 = 1.959963984540054
 BLOCK = 256  # stored runs read at a time
@@ -198,7 +198,7 @@ def plot_dyads(base, cf, pairs, path, changed_dates, title):
         ax.plot(yrs, diff + unpaired, color="0.35", lw=0.6, ls=(0, (1.5, 1.5)), zorder=3)
         ax.plot(yrs, diff, color="C3", lw=1.0, zorder=6)
         lim = max(lim, np.nanmax(np.abs(diff) + half), np.nanmax(np.abs(diff)) * 1.05)
-        ax.set_title(f"{a}{DASH}{b}   ({nm[a]} {DASH} {nm[b]})", fontsize=10, loc="left")
+        ax.set_title(dyad_title(a, b, nm), fontsize=10, loc="left")
         ax.grid(True, color="0.9", lw=0.6, zorder=0)
         year_ticks(ax, yrs[0], yrs[-1])
     for ax in axes.flat:

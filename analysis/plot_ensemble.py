@@ -46,6 +46,25 @@ def names(ds):
     return dict(zip(aio.agents(ds), (str(n) for n in ds["agent_name"].values)))
 
 
+def band_levels(ds):
+    """Symmetric quantile pairs stored in the file, widest first, at most two: by default
+    [(0.05, 0.95), (0.25, 0.75)]."""
+    levels = [float(q) for q in ds["quantile"].values]
+    pairs = []
+    for q in sorted(levels):
+        if q < 0.5 and aio.quantile_or_none(ds, 1 - q, tol=1e-4) is not None:
+            pairs.append((q, aio.quantile_or_none(ds, 1 - q, tol=1e-4)))
+    return pairs[:2]
+
+
+def dyad_title(a, b, nm):
+    """'PK–RU   (Pakistan – USSR)', without the names when they are the ids."""
+    title = f"{a}{DASH}{b}"
+    if (nm.get(a, a), nm.get(b, b)) != (a, b):
+        title += f"   ({nm.get(a, a)} {DASH} {nm.get(b, b)})"
+    return title
+
+
 def event_actors(ds) -> dict[str, list[str]]:
     """Event id -> actors, from the scenario text stored in the file."""
     return {str(e.get("id")): list(e.get("actors", [])) for e in aio.scenario(ds).get("events", [])}
@@ -82,7 +101,7 @@ def plot_dyads(ds, pairs, path, show_runs=5, event_marks=True):
     width = 8.0 if ncols == 1 else 6.6 * ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, 2.35 * nrows + 1.6), sharex=True, sharey=True,
                              squeeze=False)
-    q = {lv: aio.quantile_or_none(ds, lv) for lv in (0.05, 0.25, 0.75, 0.95)}
+    bands = band_levels(ds)  # [(lo, hi), ...] widest first; at most two drawn
     k = min(show_runs, ds.sizes.get("sample", 0))
     actors = event_actors(ds) if event_marks else {}
     em = event_months(ds) if event_marks and ds.sizes.get("event", 0) else None
@@ -90,12 +109,9 @@ def plot_dyads(ds, pairs, path, show_runs=5, event_marks=True):
     for idx, (a, b) in enumerate(pairs):
         ax = axes[idx // ncols][idx % ncols]
         ax.axhline(0, color="0.6", lw=0.7, zorder=1)
-        if q[0.05] is not None and q[0.95] is not None:
-            lo, hi = aio.dyad_band(ds, a, b, 0.05, 0.95)
-            ax.fill_between(yrs, lo.values, hi.values, color="C0", alpha=0.18, lw=0, zorder=2)
-        if q[0.25] is not None and q[0.75] is not None:
-            lo, hi = aio.dyad_band(ds, a, b, 0.25, 0.75)
-            ax.fill_between(yrs, lo.values, hi.values, color="C0", alpha=0.35, lw=0, zorder=3)
+        for (qlo, qhi), alpha, z in zip(bands, (0.18, 0.35), (2, 3)):
+            lo, hi = aio.dyad_band(ds, a, b, qlo, qhi)
+            ax.fill_between(yrs, lo.values, hi.values, color="C0", alpha=alpha, lw=0, zorder=z)
         if k:
             runs = aio.dyad_runs(ds, a, b, samples=slice(0, k))
             for r in runs:
@@ -111,7 +127,7 @@ def plot_dyads(ds, pairs, path, show_runs=5, event_marks=True):
                         t = int(np.median(happened))
                         ax.plot([yrs[t], yrs[t]], [-1.21, -1.1], color="k", lw=0.8,
                                 alpha=0.3 + 0.7 * happened.size / em.shape[0], zorder=6)
-        ax.set_title(f"{a}{DASH}{b}   ({nm[a]} {DASH} {nm[b]})", fontsize=10, loc="left")
+        ax.set_title(dyad_title(a, b, nm), fontsize=10, loc="left")
         ax.set_ylim(-1.23 if em is not None else -1.08, 1.08)
         ax.set_yticks([-1, -0.5, 0, 0.5, 1])
         ax.grid(True, color="0.9", lw=0.6, zorder=0)
@@ -124,9 +140,9 @@ def plot_dyads(ds, pairs, path, show_runs=5, event_marks=True):
             axes[above // ncols][above % ncols].xaxis.set_tick_params(labelbottom=True)
     for r in range(nrows):
         axes[r][0].set_ylabel("alignment M")
-    handles = [Line2D([], [], color="C3", lw=1.6, label="mean, all runs"),
-               Patch(color="C0", alpha=0.35 + 0.18 * 0.65, label="25–75% of runs"),
-               Patch(color="C0", alpha=0.18, label="5–95% of runs")]
+    handles = [Line2D([], [], color="C3", lw=1.6, label="mean, all runs")]
+    for (qlo, qhi), alpha in reversed(list(zip(bands, (0.18, 0.35 + 0.18 * 0.65)))):
+        handles.append(Patch(color="C0", alpha=alpha, label=f"{100 * qlo:g}–{100 * qhi:g}% of runs"))
     if k:
         handles.append(Line2D([], [], color="0.25", lw=0.6, alpha=0.7, label=f"{k} stored runs"))
     if em is not None:

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include "engine/Ensemble.hpp"
 #include "io/OutputWriter.hpp"
@@ -59,6 +61,68 @@ int validate(const std::string& path) {
   for (const auto& [kind, count] : kinds) std::cout << ' ' << kind << ' ' << count;
   std::cout << "\nvalid\n";
   return kOk;
+}
+
+int resolve(const std::string& path) {
+  const auto s = load(path);
+  if (!s) return kBadInput;
+  std::cout << "# " << s->name << ": resolved from " << path << " by alignsim " << OutputWriter::software_version()
+            << "\n" << to_toml(*s);
+  return kOk;
+}
+
+namespace {
+/// Lines of `a` that `b` lacks, prefixed with `mark`.
+void print_missing_lines(const std::string& a, const std::string& b, const char* mark) {
+  std::istringstream in(a);
+  std::set<std::string> other;
+  {
+    std::istringstream bi(b);
+    for (std::string line; std::getline(bi, line);) other.insert(line);
+  }
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && !other.count(line)) std::cout << "    " << mark << ' ' << line << '\n';
+  }
+}
+}  // namespace
+
+int diff(const std::string& path_a, const std::string& path_b) {
+  const auto a = load(path_a);
+  const auto b = load(path_b);
+  if (!a || !b) return kBadInput;
+  int differences = 0;
+  const auto section = [&](const std::string& title, const std::string& x, const std::string& y) {
+    if (x == y) return;
+    ++differences;
+    std::cout << title << ":\n";
+    print_missing_lines(x, y, "-");
+    print_missing_lines(y, x, "+");
+  };
+  // Everything but the events, compared as text.
+  Scenario head_a = *a, head_b = *b;
+  head_a.events.clear();
+  head_b.events.clear();
+  section("scenario, parameters, agents, issues, interests and eras", to_toml(head_a), to_toml(head_b));
+  std::vector<std::string> removed, added;
+  for (const auto& e : a->events) {
+    if (b->event_index(e.id) < 0) removed.push_back(e.id);
+  }
+  for (const auto& e : b->events) {
+    const int k = a->event_index(e.id);
+    if (k < 0) {
+      added.push_back(e.id);
+    } else {
+      section("event " + e.id, to_toml(*a, a->events[k]), to_toml(*b, e));
+    }
+  }
+  for (const auto& [title, ids] : {std::pair{"events only in " + path_a, removed}, {"events only in " + path_b, added}}) {
+    if (ids.empty()) continue;
+    differences += static_cast<int>(ids.size());
+    std::cout << title << ":\n";
+    for (const auto& id : ids) std::cout << "    " << id << '\n';
+  }
+  if (differences == 0) std::cout << "no differences\n";
+  return differences == 0 ? kOk : 1;
 }
 
 int simulate(const SimulateOptions& o) {

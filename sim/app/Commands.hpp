@@ -13,6 +13,12 @@ enum Exit : int { kOk = 0, kFailure = 1, kBadInput = 2, kInterrupted = 130 };
 
 int validate(const std::string& scenario_path);
 
+/// `alignsim resolve`: prints the complete scenario (overlays applied, includes inlined) as TOML.
+int resolve(const std::string& scenario_path);
+
+/// `alignsim diff A B`: what differs between two scenarios; exit 0 when nothing, 1 when something.
+int diff(const std::string& a, const std::string& b);
+
 struct SimulateOptions {
   std::string scenario;
   std::string out;

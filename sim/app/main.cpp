@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "Commands.hpp"
+#include "Compare.hpp"
 #include "io/OutputWriter.hpp"
 
 namespace {
@@ -46,6 +47,24 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check a scenario and print what it holds, or every error in it");
   validate->add_option("scenario", validate_path, "Scenario entry file (TOML)")->required();
 
+  std::string resolve_path;
+  auto* resolve = app.add_subcommand("resolve", "Print the complete scenario, overlays applied and includes inlined, as TOML");
+  resolve->add_option("scenario", resolve_path, "Scenario entry file (TOML), e.g. a counterfactual overlay")->required();
+
+  std::string diff_a, diff_b;
+  auto* diff = app.add_subcommand("diff", "List what differs between two scenarios (exit 0: nothing, 1: something)");
+  diff->add_option("a", diff_a, "First scenario")->required();
+  diff->add_option("b", diff_b, "Second scenario")->required();
+
+  alignsim::app::CompareOptions compare_options;
+  auto* compare = app.add_subcommand(
+      "compare", "Compare a counterfactual's output with its baseline's, run by run (same seed and runs)");
+  compare->add_option("base", compare_options.base, "Baseline output file")->required()->check(CLI::ExistingFile);
+  compare->add_option("cf", compare_options.cf, "Counterfactual output file")->required()->check(CLI::ExistingFile);
+  compare->add_option("--csv", compare_options.csv, "Also write the table as CSV to this file");
+  compare->add_option("--h5", compare_options.h5, "Also write the table as group /comparison of this new HDF5 file");
+  compare->add_flag("--all-events", compare_options.all_events, "List every event, not only those that changed");
+
   alignsim::app::SimulateOptions run_options;
   run_options.threads = 1;
   run_options.store_runs = ~0ULL;
@@ -65,6 +84,9 @@ int main(int argc, char** argv) {
   }
 
   if (*validate) return alignsim::app::validate(validate_path);
+  if (*resolve) return alignsim::app::resolve(resolve_path);
+  if (*diff) return alignsim::app::diff(diff_a, diff_b);
+  if (*compare) return alignsim::app::compare(compare_options);
   auto& options = *run ? run_options : ensemble_options;
   options.command_line = joined(argc, argv);
   return alignsim::app::simulate(options);

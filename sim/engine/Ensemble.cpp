@@ -20,14 +20,31 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Feeds the summary and copies W of the stored runs of one batch into the block.
+/// Feeds the summary, copies W of the stored runs of one batch into the block, and averages M
+/// over each era for every run of the batch.
 class BlockObserver final : public BatchObserver {
  public:
   BlockObserver(const Model& m, SummaryAccumulator& summary, RunBlock& block, int first_lane_in_block, int stored_lanes)
-      : m_(m), summary_(summary), block_(block), offset_(first_lane_in_block), stored_(stored_lanes) {}
+      : m_(m), summary_(summary), block_(block), offset_(first_lane_in_block), stored_(stored_lanes) {
+    const int n = m_.agents();
+    for (int i = 0; i < n; ++i) {
+      for (int j = i + 1; j < n; ++j) pairs_.emplace_back(i * n + j, j * n + i);
+    }
+    era_sum_.assign(m_.eras().size() * pairs_.size(), Lanes<double>{});
+  }
 
   void on_month(int t, const BatchState& s) override {
     summary_.add_month(t, s);
+    const auto& eras = m_.eras();
+    for (std::size_t e = 0; e < eras.size(); ++e) {
+      if (t < eras[e].first || t > eras[e].second) continue;
+      for (std::size_t p = 0; p < pairs_.size(); ++p) {
+        auto& sum = era_sum_[e * pairs_.size() + p];
+        const auto& ij = s.W[pairs_[p].first];
+        const auto& ji = s.W[pairs_[p].second];
+        for (int l = 0; l < kLanes; ++l) sum[l] += 0.5 * (double{ij[l]} + double{ji[l]});
+      }
+    }
     if (stored_ <= 0) return;
     const int n = m_.agents();
     const std::size_t per_run = static_cast<std::size_t>(m_.months()) * n * n;
@@ -37,11 +54,33 @@ class BlockObserver final : public BatchObserver {
     }
   }
 
+  /// Writes each valid run's era means into the block.
+  void finish(int valid) {
+    const int n = m_.agents();
+    const auto& eras = m_.eras();
+    const std::size_t per_run = eras.size() * static_cast<std::size_t>(n) * n;
+    for (int l = 0; l < valid; ++l) {
+      float* out = &block_.era_alignment[static_cast<std::size_t>(offset_ + l) * per_run];
+      for (std::size_t e = 0; e < eras.size(); ++e) {
+        float* m = out + e * static_cast<std::size_t>(n) * n;
+        const double months = eras[e].second - eras[e].first + 1;
+        for (int i = 0; i < n; ++i) m[i * n + i] = std::numeric_limits<float>::quiet_NaN();
+        for (std::size_t p = 0; p < pairs_.size(); ++p) {
+          const auto mean = static_cast<float>(era_sum_[e * pairs_.size() + p][l] / months);
+          m[pairs_[p].first] = mean;
+          m[pairs_[p].second] = mean;
+        }
+      }
+    }
+  }
+
  private:
   const Model& m_;
   SummaryAccumulator& summary_;
   RunBlock& block_;
   int offset_, stored_;
+  std::vector<std::pair<int, int>> pairs_;
+  std::vector<Lanes<double>> era_sum_;  ///< [era][dyad][lane]
 };
 
 class Progress {
@@ -120,11 +159,13 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
     block->stored = static_cast<int>(
         std::min<std::uint64_t>(block->count, stored_total > block->first ? stored_total - block->first : 0));
     block->alignment.assign(static_cast<std::size_t>(block->stored) * per_run, 0.0f);
+    block->era_alignment.assign(static_cast<std::size_t>(block->count) * model.eras().size() * n * n, 0.0f);
     for (int offset = 0; offset < block->count; offset += kLanes) {
       const int valid = std::min(kLanes, block->count - offset);
       const int stored = std::clamp(block->stored - offset, 0, valid);
       BlockObserver observer(model, summary, *block, offset, stored);
       simulate_batch(model, options.seed, block->first + static_cast<std::uint64_t>(offset), valid, *state, observer);
+      observer.finish(valid);
       summary.add_runs(static_cast<std::uint64_t>(valid));
       for (int e = 0; e < events; ++e) {
         const auto& fired = state->fired[model.position_of_event()[e]];

@@ -30,6 +30,7 @@ struct RunBlock {
   std::vector<std::int16_t> event_month;  ///< [run][event], scenario event order, -1: did not happen
   int stored = 0;                         ///< runs of this block whose W is kept (the first ones)
   std::vector<float> alignment;           ///< [stored][time][agent][other], NaN on the diagonal
+  std::vector<float> era_alignment;       ///< [run][era][agent][other]: each run's mean M over the era
 };
 
 /// Receives blocks in run order, on one thread at a time.

@@ -81,7 +81,7 @@ struct OutputWriter::Impl {
   OutputInfo info;
   H5::H5File file;
   std::map<std::string, H5::DataSet> scales;
-  H5::DataSet alignment, event_month, run, sample, sample_run;
+  H5::DataSet alignment, event_month, run, sample, sample_run, era_alignment;
   std::uint64_t runs_written = 0, stored_written = 0;
   bool finished = false;
 
@@ -245,6 +245,27 @@ struct OutputWriter::Impl {
     attr(alignment, "units", "1");
     attr(alignment, "valid_range_note", "[-1, 1]; NaN on the diagonal, where W is undefined");
 
+    if (!scenario.eras.empty()) {
+      std::vector<std::string> era_ids, era_titles, era_from, era_to;
+      for (const auto& e : scenario.eras) {
+        era_ids.push_back(e.id);
+        era_titles.push_back(e.title);
+        era_from.push_back(e.from.str());
+        era_to.push_back(e.to.str());
+      }
+      auto era = scale("era", string_type(), era_ids.size(), "era id");
+      strings(era, era_ids);
+      string_variable("era_title", "era", era_titles, "era title");
+      string_variable("era_from", "era", era_from, "first month of the era, YYYY-MM");
+      string_variable("era_to", "era", era_to, "last month of the era, YYYY-MM");
+      const auto eras = static_cast<hsize_t>(era_ids.size());
+      era_alignment = dataset("era_alignment", H5::PredType::NATIVE_FLOAT, {R, eras, N, N},
+                              {std::min<hsize_t>(R, 1024), eras, N, N}, 1, {R, eras, N, N});
+      attach(era_alignment, {"run", "era", "agent", "other"});
+      attr(era_alignment, "long_name", "each run's mean over the era's months of M = (W + W^T) / 2");
+      attr(era_alignment, "units", "1");
+    }
+
     const hsize_t e_chunk = std::max<hsize_t>(1, E);
     event_month = dataset("event_month", H5::PredType::NATIVE_INT16, {R, E}, {run_chunk, e_chunk}, 1, {R, E});
     attach(event_month, {"run", "event"});
@@ -262,6 +283,10 @@ struct OutputWriter::Impl {
     for (int r = 0; r < b.count; ++r) indices[r] = static_cast<std::int64_t>(b.first) + r;
     write_slab(run, {first}, {count}, indices.data(), H5::PredType::NATIVE_INT64);
     if (E > 0) write_slab(event_month, {first, 0}, {count, E}, b.event_month.data(), H5::PredType::NATIVE_INT16);
+    if (!scenario.eras.empty()) {
+      write_slab(era_alignment, {first, 0, 0, 0}, {count, static_cast<hsize_t>(scenario.eras.size()), n, n},
+                 b.era_alignment.data(), H5::PredType::NATIVE_FLOAT);
+    }
     if (b.stored > 0) {
       const auto stored = static_cast<hsize_t>(b.stored);
       write_slab(alignment, {first, 0, 0, 0}, {stored, static_cast<hsize_t>(months), n, n}, b.alignment.data(),
@@ -296,6 +321,10 @@ struct OutputWriter::Impl {
       sample_run.extend(k.data());
       const Dims a{stored_written, T, N, N};
       alignment.extend(a.data());
+      if (!scenario.eras.empty()) {
+        const Dims ea{runs_done, static_cast<hsize_t>(scenario.eras.size()), N, N};
+        era_alignment.extend(ea.data());
+      }
     }
     auto mean = dataset("alignment_mean", H5::PredType::NATIVE_FLOAT, {T, N, N});
     mean.write(summary.mean.data(), H5::PredType::NATIVE_FLOAT);

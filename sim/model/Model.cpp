@@ -112,6 +112,8 @@ Model::Model(const Scenario& s)
     events_.push_back(std::move(c));
   }
 
+  for (const auto& era : s.eras) eras_.emplace_back(era.from - start, era.to - start);
+
   candidates_.assign(static_cast<std::size_t>(t_), {});
   for (std::size_t k = 0; k < events_.size(); ++k) {
     const auto& c = events_[k];

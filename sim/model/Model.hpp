@@ -76,6 +76,8 @@ class Model {
   const std::vector<CompiledEvent>& compiled_events() const { return events_; }  ///< in processing order
   /// Processing position of each scenario event.
   const std::vector<int>& position_of_event() const { return position_of_; }
+  /// Eras as month-index spans [from, to], in scenario order.
+  const std::vector<std::pair<int, int>>& eras() const { return eras_; }
   /// Processing positions of the events that may fire in month t, ascending.
   const std::vector<int>& candidates(int t) const { return candidates_[t]; }
 
@@ -87,6 +89,7 @@ class Model {
   std::vector<CompiledEvent> events_;
   std::vector<int> position_of_;
   std::vector<std::vector<int>> candidates_;
+  std::vector<std::pair<int, int>> eras_;
 };
 
 }  // namespace alignsim

@@ -43,6 +43,14 @@ struct Interest {
   std::string note;
 };
 
+/// A named span of months over which outputs are averaged per run (e.g. for comparisons).
+struct Era {
+  std::string id;
+  std::string title;
+  Month from;
+  Month to;  ///< inclusive
+};
+
 /// An explicit starting alignment W[from, to]; by default W starts at the interest affinity A.
 struct InitialAlignment {
   int from{};
@@ -139,6 +147,7 @@ struct Scenario {
   std::vector<std::vector<Interest>> interests;  ///< [agent][issue]
   std::vector<InitialAlignment> initial_alignment;
   std::vector<Event> events;
+  std::vector<Era> eras;
 
   int agent_count() const { return static_cast<int>(agents.size()); }
   int issue_count() const { return static_cast<int>(issues.size()); }

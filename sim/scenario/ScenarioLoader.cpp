@@ -267,6 +267,7 @@ class Loader {
     read_interests(s);
     read_initial_alignment(s);
     read_events(s);
+    read_eras(s);
     check_requires_cycles(s);
     check_streams(s);
     d_.throw_if_any();
@@ -338,7 +339,7 @@ class Loader {
     docs_.push_back(std::move(doc));
     Fields f(root, shown, d_);
     for (const char* key : {"scenario", "parameters", "agents", "issues", "interests", "initial_alignment", "events",
-                            "extends", "remove", "replace", "patch"}) {
+                            "eras", "extends", "remove", "replace", "patch"}) {
       f.find(key);
     }
     for (const char* key : {"remove", "replace", "patch"}) {
@@ -654,6 +655,37 @@ class Loader {
       event_tables_.push_back(t);
     }
     for (std::size_t k = 0; k < s.events.size(); ++k) read_event(s, s.events[k], *event_tables_[k]);
+  }
+
+  void read_eras(Scenario& s) {
+    std::map<std::string, const Value*> seen;
+    for (const auto& [doc, value] : each("eras")) {
+      Fields top(doc->root, doc->path, d_, false);
+      top.tables("eras", "[[eras]] with id, title, from, to", [&](const Value& t) {
+        Fields f(t, "era", d_);
+        Era e;
+        e.id = f.string("id", true, "a snake_case id").value_or("");
+        e.title = f.string("title", true, "a title").value_or("");
+        const auto from = f.month("from", true);
+        const auto to = f.month("to", true);
+        if (!e.id.empty() && !std::regex_match(e.id, snake_pattern())) {
+          d_.at(*f.find("id"), "era: 'id' must be snake_case, found \"" + e.id + "\"");
+          return;
+        }
+        if (seen.count(e.id)) {
+          d_.at(*f.find("id"), "duplicate era id '" + e.id + "' (first at " + where(*seen[e.id]) + ")");
+          return;
+        }
+        if (!from || !to) return;
+        seen[e.id] = f.find("id");
+        e.from = *from;
+        e.to = *to;
+        check_in_horizon(s, *f.find("from"), "era '" + e.id + "' 'from'", e.from);
+        check_in_horizon(s, *f.find("to"), "era '" + e.id + "' 'to'", e.to);
+        if (e.to < e.from) d_.at(*f.find("to"), "era '" + e.id + "': 'to' is before 'from'");
+        s.eras.push_back(std::move(e));
+      });
+    }
   }
 
   static int find_event_table(const std::vector<const Value*>& tables, const std::string& id) {

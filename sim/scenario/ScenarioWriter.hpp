@@ -10,4 +10,7 @@ namespace alignsim {
 
 std::string to_toml(const Scenario& s);
 
+/// One event as its own [[events]] block (with a leading blank line).
+std::string to_toml(const Scenario& s, const Event& e);
+
 }  // namespace alignsim

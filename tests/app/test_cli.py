@@ -136,6 +136,76 @@ def test_interrupt_leaves_a_partial_file_of_whole_runs():
     assert not [x for x in TMP.iterdir() if ".tmp-" in x.name]
 
 
+OVERLAYS = pathlib.Path(args.data) / "overlays"
+
+
+def compare_csv(base, cf):
+    csv = TMP / "compare.csv"
+    r = run("compare", str(base), str(cf), "--csv", str(csv), "--h5", str(TMP / "compare.h5"))
+    assert r.returncode == 0, r.stderr
+    import csv as csvlib
+    with open(csv) as f:
+        return list(csvlib.DictReader(f))
+
+
+def ensemble(scenario, name, runs="400", seed="5"):
+    out = TMP / f"{name}.h5"
+    r = run("ensemble", str(scenario), "--runs", runs, "--seed", seed, "--out", str(out), "-q")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_a_counterfactual_that_changes_nothing_gives_exactly_zero_difference():
+    base = ensemble(SMALL, "cmp_base")
+    noop = ensemble(OVERLAYS / "noop.toml", "cmp_noop")
+    rows = compare_csv(base, noop)
+    assert len(rows) == 2 * 3 + 6  # two eras x three dyads, six events
+    for row in rows:
+        for key in ("difference", "ci_low", "ci_high"):
+            assert float(row[key]) == 0.0, row
+    with h5py.File(TMP / "compare.h5") as f:
+        g = f["comparison"]
+        assert g["era_alignment_difference"].shape == (2, 3, 3) and g.attrs["runs"] == 400
+        assert np.all(g["event_probability_difference"][:] == 0)
+
+
+def test_removing_an_event_changes_no_draw_of_any_other():
+    base = ensemble(SMALL, "cmp_base")
+    cf = ensemble(OVERLAYS / "no_rename.toml", "cmp_no_rename")
+    for row in compare_csv(base, cf):
+        if row["event"] == "bb_renamed":
+            assert float(row["difference"]) == -1.0
+        else:
+            assert float(row["difference"]) == 0.0 and float(row["ci_high"]) == 0.0, row
+
+
+def test_compare_refuses_files_whose_seeds_or_runs_differ():
+    base = ensemble(SMALL, "cmp_base")
+    other_seed = ensemble(SMALL, "cmp_seed6", seed="6")
+    r = run("compare", str(base), str(other_seed))
+    assert r.returncode == 2 and "seeds differ (5 and 6)" in r.stderr, r.stderr
+    fewer = ensemble(SMALL, "cmp_fewer", runs="300")
+    r = run("compare", str(base), str(fewer))
+    assert r.returncode == 2 and "run counts differ (400 and 300)" in r.stderr, r.stderr
+
+
+def test_resolve_and_diff():
+    r = run("resolve", str(OVERLAYS / "every_change.toml"))
+    assert r.returncode == 0, r.stderr
+    resolved = TMP / "resolved.toml"
+    resolved.write_text(r.stdout)
+    assert run("validate", str(resolved)).returncode == 0
+    assert "extends" not in r.stdout and "bb_aid_cc" in r.stdout and "aa_visits_cc" not in r.stdout
+    same = run("diff", SMALL, SMALL)
+    assert same.returncode == 0 and "no differences" in same.stdout
+    d = run("diff", SMALL, str(OVERLAYS / "every_change.toml"))
+    assert d.returncode == 1
+    assert "events only in" in d.stdout and "aa_visits_cc" in d.stdout and "bb_aid_cc" in d.stdout
+    assert "event cc_joins_bb_pact" in d.stdout and "b0 = -1.0" in d.stdout
+    bad = run("resolve", str(TMP / "nothing.toml"))
+    assert bad.returncode == 2
+
+
 if __name__ == "__main__":
     passed = failed = 0
     for name, fn in list(globals().items()):

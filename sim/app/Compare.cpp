@@ -1,0 +1,209 @@
+#include "Compare.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <stdexcept>
+
+#include "Commands.hpp"
+#include "io/OutputWriter.hpp"
+
+namespace alignsim::app {
+
+namespace {
+
+constexpr double kZ95 = 1.959963984540054;  // the normal quantile of 0.975
+
+/// Sums for a paired mean difference and the two means.
+struct Paired {
+  double n = 0, b = 0, c = 0, d = 0, bb = 0, cc = 0, dd = 0;
+  void add(double base, double cf) {
+    const double diff = cf - base;
+    n += 1;
+    b += base;
+    c += cf;
+    d += diff;
+    bb += base * base;
+    cc += cf * cf;
+    dd += diff * diff;
+  }
+  Difference result() const {
+    Difference r;
+    if (n == 0) return r;
+    r.base = b / n;
+    r.cf = c / n;
+    r.difference = d / n;
+    const auto var = [&](double sum, double squares) {
+      return n > 1 ? std::max(0.0, (squares - sum * sum / n) / (n - 1)) : 0.0;
+    };
+    const double paired = kZ95 * std::sqrt(var(d, dd) / n);
+    const double unpaired = kZ95 * std::sqrt(var(b, bb) / n + var(c, cc) / n);
+    r.low = r.difference - paired;
+    r.high = r.difference + paired;
+    r.unpaired_low = r.difference - unpaired;
+    r.unpaired_high = r.difference + unpaired;
+    return r;
+  }
+};
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+}  // namespace
+
+ComparisonTable compare_files(const std::string& base_path, const std::string& cf_path) {
+  const EnsembleReader base(base_path);
+  const EnsembleReader cf(cf_path);
+  const auto& a = base.header();
+  const auto& b = cf.header();
+  const auto refuse = [&](const std::string& why) {
+    throw std::runtime_error("cannot compare '" + base_path + "' with '" + cf_path + "': " + why);
+  };
+  if (a.status != "complete" || b.status != "complete") refuse("both files must be complete (one has status \"partial\")");
+  if (a.seed != b.seed) {
+    refuse("their seeds differ (" + std::to_string(a.seed) + " and " + std::to_string(b.seed) +
+           "); paired runs need the same seed, so that run r of each shares its random numbers");
+  }
+  if (a.runs != b.runs) {
+    refuse("their run counts differ (" + std::to_string(a.runs) + " and " + std::to_string(b.runs) +
+           "); runs are paired by index");
+  }
+  if (a.agents != b.agents) refuse("their agents differ (" + join(a.agents) + " and " + join(b.agents) + ")");
+
+  ComparisonTable t;
+  t.base_path = base_path;
+  t.cf_path = cf_path;
+  t.runs = a.runs;
+  t.seed = a.seed;
+  t.agents = a.agents;
+  // Eras in both files, in the base's order; events in either, the base's first.
+  std::vector<std::pair<int, int>> era_index;
+  for (std::size_t i = 0; i < a.eras.size(); ++i) {
+    for (std::size_t j = 0; j < b.eras.size(); ++j) {
+      if (a.eras[i] == b.eras[j]) {
+        t.eras.push_back(a.eras[i]);
+        era_index.emplace_back(static_cast<int>(i), static_cast<int>(j));
+      }
+    }
+  }
+  std::vector<std::pair<int, int>> event_index;
+  std::map<std::string, int> in_cf;
+  for (std::size_t j = 0; j < b.events.size(); ++j) in_cf[b.events[j]] = static_cast<int>(j);
+  for (std::size_t i = 0; i < a.events.size(); ++i) {
+    t.events.push_back(a.events[i]);
+    const auto it = in_cf.find(a.events[i]);
+    event_index.emplace_back(static_cast<int>(i), it == in_cf.end() ? -1 : it->second);
+    if (it != in_cf.end()) in_cf.erase(it);
+  }
+  for (std::size_t j = 0; j < b.events.size(); ++j) {
+    if (!in_cf.count(b.events[j])) continue;
+    t.events.push_back(b.events[j]);
+    event_index.emplace_back(-1, static_cast<int>(j));
+  }
+
+  const std::size_t n = t.agents.size();
+  std::vector<Paired> eras(t.eras.size() * n * n), events(t.events.size());
+  std::vector<std::int16_t> em_a, em_b;
+  std::vector<float> era_a, era_b;
+  const std::size_t ea = a.events.size(), eb = b.events.size();
+  const std::size_t ra = a.eras.size() * n * n, rb = b.eras.size() * n * n;
+  constexpr std::uint64_t block = 65536;
+  for (std::uint64_t first = 0; first < t.runs; first += block) {
+    const std::uint64_t count = std::min(block, t.runs - first);
+    base.read(first, count, em_a, era_a);
+    cf.read(first, count, em_b, era_b);
+    for (std::uint64_t r = 0; r < count; ++r) {
+      for (std::size_t k = 0; k < event_index.size(); ++k) {
+        const auto [i, j] = event_index[k];
+        events[k].add(i >= 0 && em_a[r * ea + i] >= 0 ? 1.0 : 0.0, j >= 0 && em_b[r * eb + j] >= 0 ? 1.0 : 0.0);
+      }
+      for (std::size_t e = 0; e < era_index.size(); ++e) {
+        const float* x = &era_a[r * ra + era_index[e].first * n * n];
+        const float* y = &era_b[r * rb + era_index[e].second * n * n];
+        for (std::size_t c = 0; c < n * n; ++c) {
+          if (c / n != c % n) eras[e * n * n + c].add(x[c], y[c]);
+        }
+      }
+    }
+  }
+  for (const auto& p : eras) t.era_dyads.push_back(p.result());
+  for (const auto& p : events) t.event_probability.push_back(p.result());
+  return t;
+}
+
+int compare(const CompareOptions& o) {
+  ComparisonTable t;
+  try {
+    t = compare_files(o.base, o.cf);
+  } catch (const OutputError& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
+  } catch (const std::runtime_error& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
+  }
+  const std::size_t n = t.agents.size();
+  std::printf("Counterfactual %s\n   against base %s\n%llu paired runs, seed %llu; 95%% intervals of the mean paired "
+              "difference (unpaired: as if the runs were independent)\n",
+              o.cf.c_str(), o.base.c_str(), static_cast<unsigned long long>(t.runs),
+              static_cast<unsigned long long>(t.seed));
+  if (!t.eras.empty()) {
+    std::printf("\nDyad alignment M, mean over each era\n%-26s %-6s %8s %8s %9s  %-22s %s\n", "era", "dyad", "base", "cf",
+                "cf-base", "95% CI, paired", "unpaired");
+    for (std::size_t e = 0; e < t.eras.size(); ++e) {
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = i + 1; j < n; ++j) {
+          const auto& d = t.era_dyads[e * n * n + i * n + j];
+          const std::string dyad = t.agents[i] + "-" + t.agents[j];
+          std::printf("%-26s %-6s %8.4f %8.4f %+9.4f  [%+.4f, %+.4f]    [%+.4f, %+.4f]\n", t.eras[e].c_str(),
+                      dyad.c_str(), d.base, d.cf, d.difference, d.low, d.high, d.unpaired_low, d.unpaired_high);
+        }
+      }
+    }
+  }
+  std::printf("\nProbability that each event happened%s\n%-40s %7s %7s %8s  %-20s %s\n",
+              o.all_events ? "" : " (only events whose probability changed; --all-events for every one)", "event",
+              "base", "cf", "cf-base", "95% CI, paired", "unpaired");
+  for (std::size_t k = 0; k < t.events.size(); ++k) {
+    const auto& d = t.event_probability[k];
+    if (!o.all_events && d.difference == 0 && d.low == 0 && d.high == 0) continue;
+    std::printf("%-40s %7.4f %7.4f %+8.4f  [%+.4f, %+.4f]   [%+.4f, %+.4f]\n", t.events[k].c_str(), d.base, d.cf,
+                d.difference, d.low, d.high, d.unpaired_low, d.unpaired_high);
+  }
+  try {
+    if (!o.csv.empty()) {
+      std::ofstream csv(o.csv);
+      if (!csv) throw OutputError("cannot write '" + o.csv + "'");
+      csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high\n";
+      csv.precision(9);
+      for (std::size_t e = 0; e < t.eras.size(); ++e) {
+        for (std::size_t i = 0; i < n; ++i) {
+          for (std::size_t j = i + 1; j < n; ++j) {
+            const auto& d = t.era_dyads[e * n * n + i * n + j];
+            csv << "alignment," << t.eras[e] << ',' << t.agents[i] << ',' << t.agents[j] << ",," << d.base << ',' << d.cf
+                << ',' << d.difference << ',' << d.low << ',' << d.high << ',' << d.unpaired_low << ','
+                << d.unpaired_high << '\n';
+          }
+        }
+      }
+      for (std::size_t k = 0; k < t.events.size(); ++k) {
+        const auto& d = t.event_probability[k];
+        csv << "event_probability,,,," << t.events[k] << ',' << d.base << ',' << d.cf << ',' << d.difference << ','
+            << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high << '\n';
+      }
+      if (!csv.flush()) throw OutputError("cannot write '" + o.csv + "'");
+    }
+    if (!o.h5.empty()) write_comparison_h5(o.h5, t);
+  } catch (const OutputError& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kFailure;
+  }
+  return kOk;
+}
+
+}  // namespace alignsim::app

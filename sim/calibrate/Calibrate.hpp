@@ -1,0 +1,81 @@
+#pragma once
+/// Calibration: fits the free numbers of a scenario (model parameters, the Goldstein shock scale,
+/// the intercepts b0 of decision events) to a target set, each evaluation one ensemble with the
+/// same seed (common random numbers), with a derivative-free, bounded optimiser from NLopt.
+/// The method and its choices are in docs/calibration.md.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "Evaluate.hpp"
+
+namespace alignsim {
+
+/// One free number: a model parameter, or the intercept b0 of one decision event.
+struct FreeVariable {
+  enum class Kind { KA, KR, KB, Sigma, ShockScale, Intercept };
+  Kind kind = Kind::KA;
+  std::string name;  ///< "k_a", ..., "shock_scale", or "b0:EVENT_ID"
+  int event = -1;    ///< Intercept: index into Scenario::events
+  double lo = 0, hi = 1;
+  double start = 0;  ///< the scenario's value (clamped into the bounds)
+};
+
+/// The names `free_variables` accepts: the five parameters and "b0" (every decision's intercept).
+const std::vector<std::string>& free_variable_groups();
+
+/// The free variables of a scenario for the given groups (default: all), with their bounds:
+/// k_a [0.01, 0.15], k_r [0, 0.3], k_b [0, 0.15], sigma [0.005, 0.05], shock_scale [0.01, 0.03]
+/// (the Goldstein scale's 0.02 +- 50%), each decision's b0 within +-3 of the scenario's value.
+/// Throws std::invalid_argument for an unknown group name.
+std::vector<FreeVariable> free_variables(const Scenario& s, const std::vector<std::string>& groups = {});
+
+/// Reads / sets the variables' values in a scenario.
+double value_of(const Scenario& s, const FreeVariable& v);
+void set_value(Scenario& s, const FreeVariable& v, double x);
+
+/// The value as written to the calibrated file: parameters to 4 significant digits, b0 to 0.001.
+double rounded(const FreeVariable& v, double x);
+
+enum class Algorithm { Sbplx, Bobyqa, NelderMead, Cobyla };
+const char* algorithm_name(Algorithm a);  ///< the NLopt name, e.g. "LN_SBPLX"
+/// "sbplx", "bobyqa", "neldermead", "cobyla"; throws std::invalid_argument otherwise.
+Algorithm parse_algorithm(const std::string& name);
+
+struct CalibrationOptions {
+  EnsembleSpec ensemble;       ///< runs and seed of every evaluation (the same seed each time)
+  int max_evals = 400;         ///< ensembles the optimiser may run (besides the start's)
+  Algorithm algorithm = Algorithm::Sbplx;
+  double initial_step = 0.1;   ///< the optimiser's first step, as a share of each variable's range
+  const std::atomic<bool>* stop = nullptr;  ///< when set, the optimiser stops and the best so far is kept
+  /// Called after each evaluation with its number (1-based), its loss and the best loss so far.
+  std::function<void(int, const Evaluation&, double)> on_evaluation;
+};
+
+struct CalibrationResult {
+  std::vector<FreeVariable> variables;
+  std::vector<double> best;        ///< the best point found, unrounded
+  Evaluation start;                ///< the scenario as given
+  Evaluation best_evaluation;      ///< at `best`
+  std::vector<double> loss_trace;  ///< the loss of every evaluation, in order (the start's first)
+  int evaluations = 0;
+  std::string stop_reason;         ///< NLopt's result, e.g. "MAXEVAL_REACHED"
+  bool interrupted = false;
+  double seconds = 0;
+};
+
+/// Minimises the loss of `targets` over `variables`, starting from the scenario's values.
+/// Deterministic: the same scenario, targets and options give the same result.
+CalibrationResult calibrate(const Scenario& scenario, const TargetSet& targets, std::vector<FreeVariable> variables,
+                            const CalibrationOptions& options);
+
+/// The calibrated overlay: a scenario file that `extends` the base (path relative to the overlay's
+/// folder) and overrides the calibrated parameters and decision intercepts (values rounded).
+/// `header` is written as comment lines at the top.
+std::string overlay_toml(const Scenario& base, const std::vector<FreeVariable>& variables,
+                         const std::vector<double>& values, const std::string& extends, const std::string& header);
+
+}  // namespace alignsim

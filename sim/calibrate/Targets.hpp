@@ -1,0 +1,61 @@
+#pragma once
+/// Calibration targets: statements of the source essay turned into checks on the ensemble, read
+/// strictly from a TOML file (format: the head of scenarios/baseline/targets.toml and
+/// docs/calibration.md). Errors are ScenarioErrors, each with file, line and column.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "scenario/Scenario.hpp"
+
+namespace alignsim {
+
+enum class Statistic { Level, Change, Ordering };
+
+/// A dyad over a window of months (inclusive), as a level or one side of an ordering.
+struct DyadWindow {
+  int a = -1;
+  int b = -1;
+  Month from;
+  Month to;
+};
+
+/// One [[targets]] entry. M is the ensemble median of the dyad alignment (W[a,b] + W[b,a]) / 2.
+struct Target {
+  std::string id;
+  std::string text;
+  std::vector<int> source;
+  Statistic statistic = Statistic::Level;
+  DyadWindow dyad;       ///< level: dyad and window; change: dyad (from = dates[0], to = dates[1])
+  double lo = 0, hi = 0;  ///< band (level, change)
+  DyadWindow lower, higher;  ///< ordering: level(lower) < level(higher)
+};
+
+/// One [[decisions]] entry: how often a decision event must (or may) happen in the baseline.
+///  - at_least: in at least this share of runs it happens within `within_months` of its date;
+///  - at_most: in at most this share of runs it happens at all (a decision that did not happen).
+struct DecisionTarget {
+  std::string id;     ///< the event id (also the entry's id in reports)
+  int event = -1;     ///< index into Scenario::events
+  std::string text;
+  bool at_least = true;
+  double share = 0;
+  int within_months = 0;  ///< at_least only
+};
+
+struct TargetSet {
+  std::string path;
+  std::vector<Target> targets;
+  std::vector<DecisionTarget> decisions;
+};
+
+/// Reads and checks a targets file against a scenario (agents, horizon, events). Throws
+/// ScenarioError listing every problem with its file, line and column.
+TargetSet load_targets(const std::filesystem::path& path, const Scenario& scenario);
+/// The same from text; `name` stands for the file in messages.
+TargetSet load_targets_text(const std::string& text, const std::string& name, const Scenario& scenario);
+
+const char* statistic_name(Statistic s);
+
+}  // namespace alignsim
