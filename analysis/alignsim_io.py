@@ -42,8 +42,8 @@ FORMAT_VERSION = 1
 
 __all__ = [
     "AlignsimFileError", "open_ensemble", "agents", "dyads", "parse_dyads", "check_agent", "years",
-    "scenario", "scenario_title", "describe", "dyad_mean", "dyad_band", "dyad_runs", "quantile_or_none",
-    "blocs", "landscape_energy", "frustration", "format_blocs",
+    "scenario", "scenario_title", "display_names", "describe", "dyad_mean", "dyad_band", "dyad_runs", "quantile_or_none",
+    "blocs", "landscape_energy", "frustration", "format_blocs", "open_or_exit", "fail", "month_labels",
 ]
 
 
@@ -162,6 +162,25 @@ def scenario(ds: xr.Dataset) -> dict:
 
 def scenario_title(ds: xr.Dataset) -> str:
     return str(ds.attrs.get("title") or scenario(ds).get("scenario", {}).get("title") or "alignsim ensemble")
+
+
+def display_names(ds: xr.Dataset, sep: str = "/") -> dict[str, str]:
+    """Agent id -> its display names over the horizon, e.g. {"RU": "USSR/Russia"}: the name at the
+    start (agent_name) followed by the names given by `renames` effects of events that happen in
+    at least one run, in scenario order."""
+    names = {a: [str(n)] for a, n in zip(agents(ds), ds["agent_name"].values)}
+    happened = {}
+    if ds.sizes.get("event", 0):
+        em = np.asarray(ds["event_month"].values)
+        happened = {str(e): bool(np.any(em[:, k] >= 0)) for k, e in enumerate(ds["event"].values)}
+    for e in scenario(ds).get("events", []):
+        if not happened.get(str(e.get("id")), False):
+            continue
+        for r in e.get("renames", []):
+            a, n = r.get("agent"), r.get("name")
+            if a in names and n and n != names[a][-1]:
+                names[a].append(str(n))
+    return {a: sep.join(v) for a, v in names.items()}
 
 
 def describe(ds: xr.Dataset) -> str:
@@ -337,6 +356,19 @@ def format_blocs(ids, labels) -> str:
     b = [i for i, s in zip(ids, labels) if s != labels[0]]
     text = "{" + ", ".join(a) + "}"
     return text + (" | {" + ", ".join(b) + "}" if b else "")
+
+
+def open_or_exit(path) -> xr.Dataset:
+    """open_ensemble for the scripts: warnings go to stderr as 'program: warning: ...', errors exit 2."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ds = open_ensemble(path)
+        except AlignsimFileError as e:
+            fail(str(e))
+    for w in caught:
+        print(f"{os.path.basename(sys.argv[0])}: warning: {w.message}", file=sys.stderr)
+    return ds
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -34,7 +34,6 @@ import argparse
 import math
 import os
 import sys
-import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -91,12 +90,12 @@ def check_pair(base, cf, pb, pc):
     for key in ("software_version", "git_commit"):
         vb, vc = base.attrs.get(key), cf.attrs.get(key)
         if vb is not None and vc is not None and vb != vc:
-            print(f"warning: {pb} and {pc} were written by different builds of alignsim ({key} {vb} vs {vc}); "
+            print(f"plot_compare.py: warning: {pb} and {pc} were written by different builds of alignsim ({key} {vb} vs {vc}); "
                   f"the differences include any change in the engine, not only in the scenario", file=sys.stderr)
             break
     same = base.attrs.get("scenario_sha256") and base.attrs.get("scenario_sha256") == cf.attrs.get("scenario_sha256")
     if same:
-        print(f"warning: {pb} and {pc} hold the same scenario; differences can only come from the engine",
+        print(f"plot_compare.py: warning: {pb} and {pc} hold the same scenario; differences can only come from the engine",
               file=sys.stderr)
 
 
@@ -238,8 +237,8 @@ def plot_events(rows, same, path, title, R):
     height = 0.24 * max(n, 3) + 2.6
     fig, ax = plt.subplots(figsize=(11, height))
     if n == 0:
-        ax.text(0.5, 0.5, "No event differs between the two files in any run.", ha="center", va="center",
-                transform=ax.transAxes, fontsize=11)
+        fig.text(0.5, 0.4, "No event differs between the two files in any run.", ha="center", va="center",
+                 fontsize=11)
         ax.set_axis_off()
     else:
         y = np.arange(n)
@@ -289,13 +288,8 @@ def main(argv=None):
     ap.add_argument("--prefix", help="file name prefix (default: <cf stem>_vs_<base stem>)")
     args = ap.parse_args(argv)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        try:
-            base = aio.open_ensemble(args.base)
-            cf = aio.open_ensemble(args.cf)
-        except aio.AlignsimFileError as e:
-            aio.fail(str(e))
+    base = aio.open_or_exit(args.base)
+    cf = aio.open_or_exit(args.cf)
     check_pair(base, cf, args.base, args.cf)
     try:
         pairs = aio.parse_dyads(base, args.dyads)

@@ -24,7 +24,6 @@ import argparse
 import math
 import os
 import sys
-import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,7 +42,19 @@ DASH = "\u2013"
 
 
 def names(ds):
-    return dict(zip(aio.agents(ds), (str(n) for n in ds["agent_name"].values)))
+    """Agent id -> display names over the horizon ("USSR/Russia")."""
+    return aio.display_names(ds)
+
+
+def fmt_prob(p):
+    """0.832, 0.06, >0.999, <0.001, 0, 1."""
+    if p <= 0 or p >= 1:
+        return f"{p:.0f}"
+    if p > 0.999:
+        return ">0.999"
+    if p < 0.001:
+        return "<0.001"
+    return f"{p:.3f}".rstrip("0")
 
 
 def band_levels(ds):
@@ -212,7 +223,7 @@ def plot_events(ds, path):
         dot = "C3" if varies else "0.3"
         axp.barh(row, prob[e], height=0.66, color=col, zorder=2)
         if prob[e] < 1:
-            label = f"{prob[e]:.3f}".rstrip("0") if prob[e] > 0 else "0"
+            label = fmt_prob(prob[e])
             inside = prob[e] > 0.7
             axp.text(prob[e] - 0.02 if inside else prob[e] + 0.02, row, label, va="center",
                      ha="right" if inside else "left", fontsize=6.5, color="white" if inside else "0.15", zorder=3)
@@ -357,12 +368,7 @@ def main(argv=None):
     ap.add_argument("--prefix", help="file name prefix (default: the input file's stem)")
     args = ap.parse_args(argv)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        try:
-            ds = aio.open_ensemble(args.file)
-        except aio.AlignsimFileError as e:
-            aio.fail(str(e))
+    ds = aio.open_or_exit(args.file)
     try:
         pairs = aio.parse_dyads(ds, args.dyads)
         tindex = pick_dates(ds, args.dates)

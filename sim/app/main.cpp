@@ -5,6 +5,7 @@
 
 #include "Commands.hpp"
 #include "Compare.hpp"
+#include "Sensitivity.hpp"
 #include "io/OutputWriter.hpp"
 
 namespace {
@@ -65,6 +66,22 @@ int main(int argc, char** argv) {
   compare->add_option("--h5", compare_options.h5, "Also write the table as group /comparison of this new HDF5 file");
   compare->add_flag("--all-events", compare_options.all_events, "List every event, not only those that changed");
 
+  alignsim::app::SensitivityOptions sens;
+  auto* sensitivity = app.add_subcommand(
+      "sensitivity", "Morris elementary effects of the model parameters on chosen outputs (seeded, parallel)");
+  sensitivity->add_option("scenario", sens.scenario, "Scenario entry file (TOML)")->required()->check(CLI::ExistingFile);
+  sensitivity->add_option("--output", sens.outputs,
+                          "An output: probability:EVENT_ID or mean:A-B:YYYY-MM:YYYY-MM (mean M over the months)")
+      ->required();
+  sensitivity->add_option("--parameter", sens.parameters,
+                          "A parameter to vary, name or name=lo:hi (default: k_a, k_r, k_b, sigma, shock_scale)");
+  sensitivity->add_option("--runs,-n", sens.runs, "Runs per design point")->capture_default_str()->check(CLI::Range(16ULL, 1ULL << 30));
+  sensitivity->add_option("--seed,-s", sens.seed, "Seed of the runs and of the design")->capture_default_str();
+  sensitivity->add_option("--trajectories,-r", sens.trajectories, "Morris trajectories")->capture_default_str()->check(CLI::Range(2, 1000));
+  sensitivity->add_option("--levels,-p", sens.levels, "Grid levels")->capture_default_str()->check(CLI::Range(2, 100));
+  sensitivity->add_option("--threads,-t", sens.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+  sensitivity->add_option("--csv", sens.csv, "Also write the table as CSV");
+
   alignsim::app::SimulateOptions run_options;
   run_options.threads = 1;
   run_options.store_runs = ~0ULL;
@@ -87,6 +104,7 @@ int main(int argc, char** argv) {
   if (*resolve) return alignsim::app::resolve(resolve_path);
   if (*diff) return alignsim::app::diff(diff_a, diff_b);
   if (*compare) return alignsim::app::compare(compare_options);
+  if (*sensitivity) return alignsim::app::sensitivity(sens);
   auto& options = *run ? run_options : ensemble_options;
   options.command_line = joined(argc, argv);
   return alignsim::app::simulate(options);

@@ -206,6 +206,27 @@ def test_resolve_and_diff():
     assert bad.returncode == 2
 
 
+def test_sensitivity_is_seeded_and_finds_no_effect_where_there_is_none():
+    outputs = ["--output", "probability:cc_invited_by_bb", "--output", "mean:AA-CC:1950-06:1951-12"]
+    csvs = []
+    for k in range(2):
+        csv = TMP / f"morris{k}.csv"
+        r = run("sensitivity", SMALL, *outputs, "--runs", "64", "--trajectories", "4", "--seed", "3", "--csv", str(csv))
+        assert r.returncode == 0, r.stderr
+        csvs.append(csv.read_text())
+    assert csvs[0] == csvs[1]  # the same seed, the same design and runs
+    import csv as csvlib
+    rows = list(csvlib.DictReader(csvs[0].splitlines()))
+    assert len(rows) == 2 * 5
+    for row in rows:
+        if row["output"] == "probability:cc_invited_by_bb":
+            # a scheduled event with probability 0.5: its draw depends on no parameter
+            assert float(row["mu_star"]) == 0.0, row
+    assert max(float(r["mu_star"]) for r in rows if r["output"].startswith("mean:")) > 0.01
+    r = run("sensitivity", SMALL, "--output", "probability:no_such_event")
+    assert r.returncode == 2 and "no event 'no_such_event'" in r.stderr, r.stderr
+
+
 if __name__ == "__main__":
     passed = failed = 0
     for name, fn in list(globals().items()):

@@ -1,0 +1,218 @@
+#include "Sensitivity.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <stdexcept>
+
+#include "Commands.hpp"
+#include "engine/Ensemble.hpp"
+#include "model/Model.hpp"
+#include "scenario/ScenarioError.hpp"
+#include "scenario/ScenarioLoader.hpp"
+
+namespace alignsim::app {
+
+namespace {
+
+struct Factor {
+  std::string name;
+  double Parameters::*field;
+  double lo, hi;
+};
+
+/// The parameters and the ranges explored by default (wide, plausible ranges for monthly rates).
+std::vector<Factor> default_factors() {
+  return {{"k_a", &Parameters::k_a, 0.01, 0.15},
+          {"k_r", &Parameters::k_r, 0.0, 0.3},
+          {"k_b", &Parameters::k_b, 0.0, 0.1},
+          {"sigma", &Parameters::sigma, 0.0, 0.05},
+          {"shock_scale", &Parameters::shock_scale, 0.005, 0.04}};
+}
+
+struct Output {
+  std::string spec;
+  bool probability = false;
+  int event = -1;
+  int a = -1, b = -1, from = 0, to = 0;
+};
+
+class NullSink final : public BlockSink {
+ public:
+  void write_block(const RunBlock&) override {}
+};
+
+Output parse_output(const Scenario& s, const std::string& spec) {
+  Output o;
+  o.spec = spec;
+  const auto bad = [&](const std::string& why) {
+    throw std::invalid_argument("--output '" + spec + "': " + why +
+                                "; expected probability:EVENT or mean:A-B:YYYY-MM:YYYY-MM");
+  };
+  if (spec.rfind("probability:", 0) == 0) {
+    o.probability = true;
+    o.event = s.event_index(spec.substr(12));
+    if (o.event < 0) bad("no event '" + spec.substr(12) + "' in the scenario");
+    return o;
+  }
+  if (spec.rfind("mean:", 0) != 0) bad("unknown kind of output");
+  const std::string rest = spec.substr(5);
+  const auto dash = rest.find('-');
+  const auto colon = rest.find(':');
+  if (dash == std::string::npos || colon == std::string::npos || dash > colon || rest.size() < colon + 16) bad("malformed");
+  o.a = s.agent_index(rest.substr(0, dash));
+  o.b = s.agent_index(rest.substr(dash + 1, colon - dash - 1));
+  if (o.a < 0 || o.b < 0 || o.a == o.b) bad("unknown or equal agents");
+  const auto from = Month::parse(rest.substr(colon + 1, 7));
+  const auto to = Month::parse(rest.substr(colon + 9, 7));
+  if (!from || !to || rest[colon + 8] != ':') bad("malformed months");
+  o.from = *from - s.parameters.start;
+  o.to = *to - s.parameters.start;
+  if (o.from < 0 || o.to >= s.parameters.months() || o.to < o.from) bad("months outside the horizon or reversed");
+  return o;
+}
+
+std::vector<double> evaluate(const Scenario& s, const std::vector<Output>& outputs, const SensitivityOptions& opt) {
+  const Model model(s);
+  EnsembleOptions eo;
+  eo.runs = opt.runs;
+  eo.seed = opt.seed;
+  eo.threads = opt.threads;
+  eo.store_runs = 0;
+  NullSink sink;
+  const auto result = run_ensemble(model, eo, sink);
+  const Summary summary = result.summary.finish({});
+  std::vector<double> y;
+  const int n = model.agents();
+  for (const auto& o : outputs) {
+    if (o.probability) {
+      y.push_back(static_cast<double>(result.event_count[o.event]) / static_cast<double>(result.runs_done));
+    } else {
+      double sum = 0;
+      for (int t = o.from; t <= o.to; ++t) sum += summary.mean[static_cast<std::size_t>(t) * n * n + o.a * n + o.b];
+      y.push_back(sum / (o.to - o.from + 1));
+    }
+  }
+  return y;
+}
+
+}  // namespace
+
+int sensitivity(const SensitivityOptions& opt) {
+  Scenario scenario;
+  try {
+    scenario = load_scenario(opt.scenario);
+  } catch (const ScenarioError& e) {
+    std::cerr << e.what() << "\n";
+    return kBadInput;
+  }
+  std::vector<Output> outputs;
+  std::vector<Factor> factors = default_factors();
+  try {
+    for (const auto& spec : opt.outputs) outputs.push_back(parse_output(scenario, spec));
+    if (!opt.parameters.empty()) {
+      std::vector<Factor> chosen;
+      for (const auto& p : opt.parameters) {
+        const auto eq = p.find('=');
+        const auto name = p.substr(0, eq);
+        const auto it = std::find_if(factors.begin(), factors.end(), [&](const Factor& f) { return f.name == name; });
+        if (it == factors.end()) throw std::invalid_argument("--parameter '" + p + "': unknown parameter '" + name + "'");
+        Factor f = *it;
+        if (eq != std::string::npos) {
+          const auto colon = p.find(':', eq);
+          if (colon == std::string::npos) throw std::invalid_argument("--parameter '" + p + "': expected name=lo:hi");
+          f.lo = std::stod(p.substr(eq + 1, colon - eq - 1));
+          f.hi = std::stod(p.substr(colon + 1));
+          if (!(f.lo < f.hi)) throw std::invalid_argument("--parameter '" + p + "': lo must be below hi");
+        }
+        chosen.push_back(f);
+      }
+      factors = chosen;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
+  }
+  if (outputs.empty()) {
+    std::cerr << "alignsim: give at least one --output\n";
+    return kBadInput;
+  }
+
+  // Morris's design: r trajectories on a p-level grid, step delta = p / (2 (p - 1)); each trajectory
+  // starts at a random grid point and moves one factor at a time, in random order and direction.
+  const int k = static_cast<int>(factors.size());
+  const int p = opt.levels;
+  const double delta = p / (2.0 * (p - 1));
+  std::mt19937_64 gen(opt.seed);
+  const auto draw = [&](int n) { return static_cast<int>(gen() % static_cast<std::uint64_t>(n)); };
+  std::vector<std::vector<double>> effects(outputs.size() * k);  // [output][factor] -> elementary effects
+  std::fprintf(stderr, "sensitivity: %d trajectories x %d points x %llu runs\n", opt.trajectories, k + 1,
+               static_cast<unsigned long long>(opt.runs));
+  for (int r = 0; r < opt.trajectories; ++r) {
+    std::vector<double> x(k);
+    const int start_levels = static_cast<int>(std::floor((1 - delta) * (p - 1) + 1e-9)) + 1;
+    for (auto& xi : x) xi = draw(start_levels) / double(p - 1);
+    std::vector<int> order(k);
+    for (int i = 0; i < k; ++i) order[i] = i;
+    for (int i = k - 1; i > 0; --i) std::swap(order[i], order[draw(i + 1)]);
+    const auto at = [&](const std::vector<double>& unit) {
+      Scenario s = scenario;
+      for (int i = 0; i < k; ++i) s.parameters.*factors[i].field = factors[i].lo + unit[i] * (factors[i].hi - factors[i].lo);
+      return evaluate(s, outputs, opt);
+    };
+    std::vector<double> y = at(x);
+    for (const int i : order) {
+      const bool up = x[i] + delta <= 1 + 1e-9 && (x[i] - delta < -1e-9 || draw(2) == 0);
+      x[i] += up ? delta : -delta;
+      const std::vector<double> y2 = at(x);
+      for (std::size_t o = 0; o < outputs.size(); ++o) {
+        effects[o * k + i].push_back((y2[o] - y[o]) / (up ? delta : -delta));
+      }
+      y = y2;
+    }
+  }
+
+  std::ofstream csv;
+  if (!opt.csv.empty()) {
+    csv.open(opt.csv);
+    if (!csv) {
+      std::cerr << "alignsim: cannot write '" << opt.csv << "'\n";
+      return kFailure;
+    }
+    csv << "output,parameter,lo,hi,mu,mu_star,sigma,trajectories\n";
+  }
+  std::printf("Morris elementary effects: %d trajectories, %d levels, %llu runs per point, seed %llu\n"
+              "(effect of moving a parameter across its whole range; mu* ranks importance, sigma flags\n"
+              "interactions and non-linearity)\n",
+              opt.trajectories, p, static_cast<unsigned long long>(opt.runs), static_cast<unsigned long long>(opt.seed));
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    std::printf("\n%s\n  %-12s %-16s %10s %10s %10s\n", outputs[o].spec.c_str(), "parameter", "range", "mu", "mu*",
+                "sigma");
+    for (int i = 0; i < k; ++i) {
+      const auto& e = effects[o * k + i];
+      double mu = 0, mu_star = 0;
+      for (double v : e) {
+        mu += v;
+        mu_star += std::fabs(v);
+      }
+      mu /= static_cast<double>(e.size());
+      mu_star /= static_cast<double>(e.size());
+      double var = 0;
+      for (double v : e) var += (v - mu) * (v - mu);
+      const double sigma = e.size() > 1 ? std::sqrt(var / static_cast<double>(e.size() - 1)) : 0.0;
+      char range[64];
+      std::snprintf(range, sizeof range, "[%g, %g]", factors[i].lo, factors[i].hi);
+      std::printf("  %-12s %-16s %+10.4f %10.4f %10.4f\n", factors[i].name.c_str(), range, mu, mu_star, sigma);
+      if (csv) {
+        csv << outputs[o].spec << ',' << factors[i].name << ',' << factors[i].lo << ',' << factors[i].hi << ',' << mu
+            << ',' << mu_star << ',' << sigma << ',' << e.size() << '\n';
+      }
+    }
+  }
+  return kOk;
+}
+
+}  // namespace alignsim::app

@@ -1,0 +1,220 @@
+#include "Report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace alignsim {
+
+namespace {
+
+std::string fmt(double x, const char* format = "%.3f") {
+  if (std::isinf(x)) return x > 0 ? "+inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, x);
+  return buf;
+}
+
+std::string json_number(double x) {
+  if (!std::isfinite(x)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10g", x);
+  return buf;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string dyad(const Scenario& s, const DyadWindow& w) { return s.agents[w.a].id + "-" + s.agents[w.b].id; }
+
+std::string window(const DyadWindow& w) { return w.from.str() + ".." + w.to.str(); }
+
+std::string band(const TargetResult& r) {
+  return "[" + fmt(r.lo, "%.2f") + ", " + (std::isinf(r.hi) ? std::string("+inf") : fmt(r.hi, "%.2f")) + "]";
+}
+
+const char* yes(bool met) { return met ? "yes" : "**no**"; }
+
+/// Evaluation numbers at which the loss table reports: 1, 2, 5, 10, 20, 50, ... and the last.
+std::vector<int> checkpoints(int n) {
+  std::vector<int> out;
+  for (int decade = 1; decade <= n; decade *= 10) {
+    for (int m : {1, 2, 5}) {
+      if (m * decade <= n) out.push_back(m * decade);
+    }
+  }
+  if (out.empty() || out.back() != n) out.push_back(n);
+  return out;
+}
+
+}  // namespace
+
+std::string describe(const Scenario& s, const Target& t) {
+  switch (t.statistic) {
+    case Statistic::Level: return "level " + dyad(s, t.dyad) + " " + window(t.dyad);
+    case Statistic::Change: return "change " + dyad(s, t.dyad) + " " + t.dyad.from.str() + " to " + t.dyad.to.str();
+    case Statistic::Ordering:
+      return "ordering " + dyad(s, t.lower) + " " + window(t.lower) + " < " + dyad(s, t.higher) + " " + window(t.higher);
+  }
+  return "";
+}
+
+std::string report_markdown(const Scenario& s, const TargetSet& targets, const CalibrationResult& r,
+                            const ReportInfo& info) {
+  const auto& before = r.start;
+  const auto& after = info.final_evaluation;
+  const int nt = static_cast<int>(targets.targets.size());
+  const int nd = static_cast<int>(targets.decisions.size());
+  std::ostringstream o;
+  o << "# Calibration report: " << s.name << "\n\n";
+  o << "Written by `alignsim calibrate` (" << info.software << "); the method is in docs/calibration.md.\n\n";
+  o << "| | |\n|---|---|\n";
+  o << "| command | `" << info.command_line << "` |\n";
+  o << "| scenario | `" << info.scenario_path << "` |\n";
+  o << "| targets | `" << info.targets_path << "` (" << nt << " targets, " << nd << " decisions) |\n";
+  o << "| calibrated file | " << (info.overlay_path.empty() ? "none written" : "`" + info.overlay_path + "`") << " |\n";
+  o << "| ensemble per evaluation | " << info.options.ensemble.runs << " runs, seed " << info.options.ensemble.seed
+    << " (the same for every evaluation: common random numbers) |\n";
+  o << "| optimiser | NLopt " << algorithm_name(info.options.algorithm) << ", bounded, initial step "
+    << info.options.initial_step << " of each range, at most " << info.options.max_evals << " evaluations |\n";
+  o << "| evaluations | " << r.evaluations << ", stopped by " << r.stop_reason << " |\n";
+  o << "| time | " << fmt(r.seconds, "%.1f") << " s |\n\n";
+
+  o << "## Result\n\n";
+  o << "| | before | after |\n|---|---|---|\n";
+  o << "| targets met | " << before.targets_met << " / " << nt << " | " << after.targets_met << " / " << nt << " |\n";
+  o << "| decisions met | " << before.decisions_met << " / " << nd << " | " << after.decisions_met << " / " << nd << " |\n";
+  o << "| loss | " << fmt(before.loss, "%.4f") << " | " << fmt(after.loss, "%.4f") << " |\n\n";
+  o << "\"After\" is the calibrated file as written (values rounded), loaded and run again with the same runs and "
+       "seed.\n\n";
+
+  o << "## Free numbers\n\n| name | bounds | before | after |\n|---|---|---|---|\n";
+  for (std::size_t k = 0; k < r.variables.size(); ++k) {
+    const auto& v = r.variables[k];
+    o << "| `" << v.name << "` | [" << fmt(v.lo, "%.4g") << ", " << fmt(v.hi, "%.4g") << "] | " << fmt(value_of(s, v), "%.4g")
+      << " | " << fmt(k < info.final_values.size() ? info.final_values[k] : r.best[k], "%.4g") << " |\n";
+  }
+
+  o << "\n## Targets\n\nStatistics of the ensemble median of M; an ordering's value is level(higher) - level(lower).\n\n";
+  o << "| target | statistic | band | before | after | met |\n|---|---|---|---|---|---|\n";
+  for (int k = 0; k < nt; ++k) {
+    const auto& t = targets.targets[k];
+    o << "| `" << t.id << "` | " << describe(s, t) << " | " << band(after.targets[k]) << " | "
+      << fmt(before.targets[k].value) << (before.targets[k].met ? "" : " (not met)") << " | " << fmt(after.targets[k].value)
+      << " | " << yes(after.targets[k].met) << " |\n";
+  }
+
+  if (nd > 0) {
+    o << "\n## Decisions\n\nShare of runs in which the event happens within the given months of its date (at least), "
+         "or at all (at most).\n\n";
+    o << "| event | date | expected | before | after | met |\n|---|---|---|---|---|---|\n";
+    for (int k = 0; k < nd; ++k) {
+      const auto& d = targets.decisions[k];
+      const std::string expected = d.at_least ? ">= " + fmt(d.share, "%.2f") + " within " +
+                                                    std::to_string(d.within_months) + " months"
+                                              : "<= " + fmt(d.share, "%.2f") + " at all";
+      o << "| `" << d.id << "` | " << s.events[d.event].date.str() << " | " << expected << " | "
+        << fmt(before.decisions[k].value) << " | " << fmt(after.decisions[k].value) << " | " << yes(after.decisions[k].met)
+        << " |\n";
+    }
+  }
+
+  o << "\n## Loss over the evaluations\n\nEvery evaluation's loss is in `report.json` (`loss_trace`).\n\n";
+  o << "| evaluation | loss | best so far |\n|---|---|---|\n";
+  o << "| start (as given) | " << fmt(before.loss, "%.4f") << " | " << fmt(before.loss, "%.4f") << " |\n";
+  double best = before.loss;
+  std::size_t next = 0;
+  const auto marks = checkpoints(static_cast<int>(r.loss_trace.size()));
+  for (std::size_t k = 0; k < r.loss_trace.size(); ++k) {
+    best = std::min(best, r.loss_trace[k]);
+    if (next < marks.size() && static_cast<int>(k + 1) == marks[next]) {
+      o << "| " << k + 1 << " | " << fmt(r.loss_trace[k], "%.4f") << " | " << fmt(best, "%.4f") << " |\n";
+      ++next;
+    }
+  }
+  return o.str();
+}
+
+std::string report_json(const Scenario& s, const TargetSet& targets, const CalibrationResult& r, const ReportInfo& info) {
+  const auto& before = r.start;
+  const auto& after = info.final_evaluation;
+  std::ostringstream o;
+  o << "{\n";
+  o << "  \"software\": " << json_string(info.software) << ",\n";
+  o << "  \"command\": " << json_string(info.command_line) << ",\n";
+  o << "  \"scenario\": " << json_string(info.scenario_path) << ",\n";
+  o << "  \"targets_file\": " << json_string(info.targets_path) << ",\n";
+  o << "  \"calibrated_file\": " << (info.overlay_path.empty() ? "null" : json_string(info.overlay_path)) << ",\n";
+  o << "  \"runs\": " << info.options.ensemble.runs << ",\n";
+  o << "  \"seed\": " << info.options.ensemble.seed << ",\n";
+  o << "  \"algorithm\": " << json_string(algorithm_name(info.options.algorithm)) << ",\n";
+  o << "  \"initial_step\": " << json_number(info.options.initial_step) << ",\n";
+  o << "  \"max_evals\": " << info.options.max_evals << ",\n";
+  o << "  \"evaluations\": " << r.evaluations << ",\n";
+  o << "  \"stop_reason\": " << json_string(r.stop_reason) << ",\n";
+  o << "  \"interrupted\": " << (r.interrupted ? "true" : "false") << ",\n";
+  o << "  \"seconds\": " << json_number(r.seconds) << ",\n";
+  o << "  \"loss\": {\"before\": " << json_number(before.loss) << ", \"after\": " << json_number(after.loss) << "},\n";
+  o << "  \"targets_met\": {\"before\": " << before.targets_met << ", \"after\": " << after.targets_met
+    << ", \"of\": " << targets.targets.size() << "},\n";
+  o << "  \"decisions_met\": {\"before\": " << before.decisions_met << ", \"after\": " << after.decisions_met
+    << ", \"of\": " << targets.decisions.size() << "},\n";
+  o << "  \"free\": [\n";
+  for (std::size_t k = 0; k < r.variables.size(); ++k) {
+    const auto& v = r.variables[k];
+    o << "    {\"name\": " << json_string(v.name) << ", \"lo\": " << json_number(v.lo) << ", \"hi\": " << json_number(v.hi)
+      << ", \"before\": " << json_number(value_of(s, v)) << ", \"best\": " << json_number(r.best[k])
+      << ", \"after\": " << json_number(k < info.final_values.size() ? info.final_values[k] : r.best[k]) << "}"
+      << (k + 1 < r.variables.size() ? "," : "") << "\n";
+  }
+  o << "  ],\n  \"targets\": [\n";
+  for (std::size_t k = 0; k < targets.targets.size(); ++k) {
+    const auto& t = targets.targets[k];
+    const auto& b = before.targets[k];
+    const auto& a = after.targets[k];
+    o << "    {\"id\": " << json_string(t.id) << ", \"statistic\": " << json_string(statistic_name(t.statistic))
+      << ", \"what\": " << json_string(describe(s, t)) << ", \"band\": [" << json_number(a.lo) << ", " << json_number(a.hi)
+      << "], \"before\": {\"value\": " << json_number(b.value) << ", \"met\": " << (b.met ? "true" : "false")
+      << ", \"loss\": " << json_number(b.loss) << "}, \"after\": {\"value\": " << json_number(a.value)
+      << ", \"met\": " << (a.met ? "true" : "false") << ", \"loss\": " << json_number(a.loss) << "}}"
+      << (k + 1 < targets.targets.size() ? "," : "") << "\n";
+  }
+  o << "  ],\n  \"decisions\": [\n";
+  for (std::size_t k = 0; k < targets.decisions.size(); ++k) {
+    const auto& d = targets.decisions[k];
+    const auto& b = before.decisions[k];
+    const auto& a = after.decisions[k];
+    o << "    {\"event\": " << json_string(d.id) << ", \"date\": " << json_string(s.events[d.event].date.str())
+      << ", \"expect\": " << json_string(d.at_least ? "at_least" : "at_most") << ", \"share\": " << json_number(d.share)
+      << ", \"within_months\": " << (d.at_least ? std::to_string(d.within_months) : std::string("null"))
+      << ", \"before\": {\"value\": " << json_number(b.value) << ", \"met\": " << (b.met ? "true" : "false")
+      << "}, \"after\": {\"value\": " << json_number(a.value) << ", \"met\": " << (a.met ? "true" : "false") << "}}"
+      << (k + 1 < targets.decisions.size() ? "," : "") << "\n";
+  }
+  o << "  ],\n  \"loss_trace\": [";
+  for (std::size_t k = 0; k < r.loss_trace.size(); ++k) {
+    o << (k % 10 == 0 ? "\n    " : " ") << json_number(r.loss_trace[k]) << (k + 1 < r.loss_trace.size() ? "," : "");
+  }
+  o << "\n  ]\n}\n";
+  return o.str();
+}
+
+}  // namespace alignsim
