@@ -23,7 +23,12 @@ Writes into DIR (created if needed), and prints the paths of:
                              from event_month): mean of d_r = I_cf[r] - I_base[r] +- 1.96 * sd(d) / sqrt(R)
                              (normal approximation). Events whose indicator is the same in every run
                              are left out (their count is given); an event present in only one file
-                             counts as never happening in the other.
+                             counts as never happening in the other. With only a handful of runs
+                             differing, the normal approximation is rough.
+
+The paired band's sd comes from the stored runs only (--store-runs, default 100, the first runs).
+When rare event flips drive the differences, those runs may contain none of them and the band is
+too narrow; store more runs, the same number in both files, for a trustworthy band.
 
 Run with Debian's /usr/bin/python3 (see analysis/README.md).
 """
@@ -254,14 +259,18 @@ def plot_events(rows, same, path, title, R):
         lim = max(0.02, float(np.max(np.abs(diff) + half)))
         ax.set_xlim(-lim * 2.1, lim * 2.1)
         for k, r in enumerate(rows):
-            note = f"{r[2]:.3f} → {r[3]:.3f}  ({r[4]:+.3f} ± {r[5]:.3f})" + ("" if r[6] == "both" else f"  [{r[6]}]")
+            digits = 3 if r[5] >= 0.001 else (4 if r[5] >= 0.0001 else 5)
+            note = (f"{r[2]:.3f} → {r[3]:.3f}  ({r[4]:+.{digits}f} ± {r[5]:.{digits}f})"
+                    + ("" if r[6] == "both" else f"  [{r[6]}]"))
             x = diff[k] + half[k] if diff[k] >= 0 else diff[k] - half[k]
             ax.text(x + (0.02 if diff[k] >= 0 else -0.02) * lim, k, note, va="center",
-                    ha="left" if diff[k] >= 0 else "right", fontsize=7, color="0.2", zorder=4)
+                    ha="left" if diff[k] >= 0 else "right", fontsize=7, zorder=4,
+                    color={"C3": "#a01010", "C0": "#0b4f8a"}.get(colors[k], "0.35"))
         ax.set_yticks(y)
         ax.set_yticklabels([f"{r[1]}  {r[0]}" for r in rows], fontsize=7.5, family="monospace")
         ax.set_ylim(n - 0.5, -0.5)
-        ax.set_xlabel("difference in probability, CF − BASE (labels: BASE → CF probability)", fontsize=9)
+        ax.set_xlabel("difference in probability, CF − BASE   (labels: BASE → CF probability (difference ± 95% half-width), "
+                      "coloured like the bar)", fontsize=9)
         ax.grid(True, axis="x", color="0.88", lw=0.6, zorder=1)
         ax.tick_params(axis="x", labelsize=8, top=True, labeltop=True)
         ax.tick_params(axis="y", length=0)

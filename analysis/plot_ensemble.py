@@ -8,10 +8,11 @@ Writes, into DIR (created if needed), PNG files named after the input file's ste
   <stem>_dyads.png     one panel per dyad: ensemble mean of M = (W + W^T)/2 over all runs, the 25-75%
                        and 5-95% quantile bands over all runs, a few stored runs as thin lines, and
                        ticks at the dates of events whose actors include both agents of the dyad;
-  <stem>_events.png    every event: the share of runs in which it happened (bar) and, over the runs
-                       in which it happened, its month: median (dot), 25-75% (thick) and 5-95% (thin),
-                       with the scheduled date as a cross; events whose occurrence or month varies
-                       between runs are coloured, fixed ones grey (skipped when the file has no events);
+  <stem>_events.png    every event, by scheduled date: the share of runs in which it happened (bar)
+                       and, over the runs in which it happened, its month, both as a year and relative
+                       to the scheduled date: median (dot), 25-75% (thick), 5-95% (thin), scheduled
+                       date as a cross; events whose occurrence or month varies between runs are
+                       coloured, fixed ones grey (skipped when the file has no events);
   <stem>_heatmaps.png  the mean M at chosen dates, with the two blocs of the leading eigenvector and the
                        least frustration of that matrix (see alignsim_io.blocs / frustration).
 

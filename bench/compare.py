@@ -26,8 +26,8 @@ bench/peer_numpy.py --json, whose single result is named "numpy_peer"):
       ]
     }
 
-Other top-level keys are allowed and ignored. The machines of both files are printed first when
-they differ, since a ratio across machines measures the machines as much as the code.
+Other top-level keys are allowed and ignored. Machine entries present in both files with different
+values are printed first, since a ratio across machines measures the machines as much as the code.
 """
 
 import argparse
@@ -89,11 +89,11 @@ def main(argv=None):
         print(f"compare.py: error: {e}", file=sys.stderr)
         return 2
 
-    if ma != mb:
+    differ = [k for k in ma if k in mb and ma[k] != mb[k]]
+    if differ:
         print("machines differ:")
-        for key in sorted(set(ma) | set(mb)):
-            if ma.get(key) != mb.get(key):
-                print(f"  {key}: A = {ma.get(key, '-')}   B = {mb.get(key, '-')}")
+        for key in differ:
+            print(f"  {key}: A = {ma[key]}   B = {mb[key]}")
         print()
 
     names = list(ra) + [n for n in rb if n not in ra]

@@ -146,6 +146,7 @@ int simulate(const SimulateOptions& o) {
   info.quantiles = o.quantiles;
   info.deflate = o.deflate;
   info.history = o.command_line;
+  info.block_runs = o.block_runs;
 
   try {
     OutputWriter writer(o.out, *scenario, model, info);

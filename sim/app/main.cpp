@@ -31,7 +31,7 @@ void add_simulation_options(CLI::App* cmd, alignsim::app::SimulateOptions& o, bo
   if (parallel) {
     cmd->add_option("--threads,-t", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
     cmd->add_option("--block-runs", o.block_runs, "Runs per block handed to a thread")
-        ->check(CLI::Range(1, 1 << 20))->capture_default_str();
+        ->check(CLI::Range(1, 16384))->capture_default_str();
   }
 }
 

@@ -20,31 +20,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Feeds the summary, copies W of the stored runs of one batch into the block, and averages M
-/// over each era for every run of the batch.
+/// Records M of a batch into the block's buffer and copies W of its stored runs into the block.
 class BlockObserver final : public BatchObserver {
  public:
-  BlockObserver(const Model& m, SummaryAccumulator& summary, RunBlock& block, int first_lane_in_block, int stored_lanes)
-      : m_(m), summary_(summary), block_(block), offset_(first_lane_in_block), stored_(stored_lanes) {
-    const int n = m_.agents();
-    for (int i = 0; i < n; ++i) {
-      for (int j = i + 1; j < n; ++j) pairs_.emplace_back(i * n + j, j * n + i);
-    }
-    era_sum_.assign(m_.eras().size() * pairs_.size(), Lanes<double>{});
-  }
+  BlockObserver(const Model& m, DyadBuffer& buffer, RunBlock& block, int first_lane_in_block, int stored_lanes)
+      : m_(m), buffer_(buffer), block_(block), offset_(first_lane_in_block), stored_(stored_lanes) {}
 
   void on_month(int t, const BatchState& s) override {
-    summary_.add_month(t, s);
-    const auto& eras = m_.eras();
-    for (std::size_t e = 0; e < eras.size(); ++e) {
-      if (t < eras[e].first || t > eras[e].second) continue;
-      for (std::size_t p = 0; p < pairs_.size(); ++p) {
-        auto& sum = era_sum_[e * pairs_.size() + p];
-        const auto& ij = s.W[pairs_[p].first];
-        const auto& ji = s.W[pairs_[p].second];
-        for (int l = 0; l < kLanes; ++l) sum[l] += 0.5 * (double{ij[l]} + double{ji[l]});
-      }
-    }
+    buffer_.record(t, s, offset_);
     if (stored_ <= 0) return;
     const int n = m_.agents();
     const std::size_t per_run = static_cast<std::size_t>(m_.months()) * n * n;
@@ -54,33 +37,11 @@ class BlockObserver final : public BatchObserver {
     }
   }
 
-  /// Writes each valid run's era means into the block.
-  void finish(int valid) {
-    const int n = m_.agents();
-    const auto& eras = m_.eras();
-    const std::size_t per_run = eras.size() * static_cast<std::size_t>(n) * n;
-    for (int l = 0; l < valid; ++l) {
-      float* out = &block_.era_alignment[static_cast<std::size_t>(offset_ + l) * per_run];
-      for (std::size_t e = 0; e < eras.size(); ++e) {
-        float* m = out + e * static_cast<std::size_t>(n) * n;
-        const double months = eras[e].second - eras[e].first + 1;
-        for (int i = 0; i < n; ++i) m[i * n + i] = std::numeric_limits<float>::quiet_NaN();
-        for (std::size_t p = 0; p < pairs_.size(); ++p) {
-          const auto mean = static_cast<float>(era_sum_[e * pairs_.size() + p][l] / months);
-          m[pairs_[p].first] = mean;
-          m[pairs_[p].second] = mean;
-        }
-      }
-    }
-  }
-
  private:
   const Model& m_;
-  SummaryAccumulator& summary_;
+  DyadBuffer& buffer_;
   RunBlock& block_;
   int offset_, stored_;
-  std::vector<std::pair<int, int>> pairs_;
-  std::vector<Lanes<double>> era_sum_;  ///< [era][dyad][lane]
 };
 
 class Progress {
@@ -116,13 +77,17 @@ class Progress {
 
 }  // namespace
 
+int effective_block_runs(int requested) {
+  return std::clamp((requested + kLanes - 1) / kLanes * kLanes, kLanes, 16384);
+}
+
 EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, BlockSink& sink,
                             const std::atomic<bool>* stop) {
   if (options.runs == 0 || options.runs > (std::uint64_t{1} << 32) - kLanes) {
     throw std::invalid_argument("the number of runs must be between 1 and 2^32 - 16");
   }
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
-  const int block_runs = std::max(kLanes, (options.block_runs + kLanes - 1) / kLanes * kLanes);
+  const int block_runs = effective_block_runs(options.block_runs);
   const std::uint64_t stored_total = std::min(options.store_runs, options.runs);
   const int n = model.agents();
   const int events = model.events();
@@ -131,6 +96,7 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   tbb::enumerable_thread_specific<SummaryAccumulator> summaries(
       [&] { return SummaryAccumulator(n, model.months(), options.bins); });
   tbb::enumerable_thread_specific<std::unique_ptr<BatchState>> states;
+  tbb::enumerable_thread_specific<std::unique_ptr<DyadBuffer>> buffers;
 
   EnsembleResult result{0, false, SummaryAccumulator(n, model.months(), options.bins),
                         std::vector<std::uint64_t>(static_cast<std::size_t>(events), 0), 0.0};
@@ -155,6 +121,8 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
     auto& state = states.local();
     if (!state) state = std::make_unique<BatchState>(model);
     auto& summary = summaries.local();
+    auto& buffer = buffers.local();
+    if (!buffer) buffer = std::make_unique<DyadBuffer>(n, model.months(), block_runs);
     block->event_month.assign(static_cast<std::size_t>(block->count) * events, -1);
     block->stored = static_cast<int>(
         std::min<std::uint64_t>(block->count, stored_total > block->first ? stored_total - block->first : 0));
@@ -163,15 +131,16 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
     for (int offset = 0; offset < block->count; offset += kLanes) {
       const int valid = std::min(kLanes, block->count - offset);
       const int stored = std::clamp(block->stored - offset, 0, valid);
-      BlockObserver observer(model, summary, *block, offset, stored);
+      BlockObserver observer(model, *buffer, *block, offset, stored);
       simulate_batch(model, options.seed, block->first + static_cast<std::uint64_t>(offset), valid, *state, observer);
-      observer.finish(valid);
-      summary.add_runs(static_cast<std::uint64_t>(valid));
       for (int e = 0; e < events; ++e) {
         const auto& fired = state->fired[model.position_of_event()[e]];
         for (int l = 0; l < valid; ++l) block->event_month[static_cast<std::size_t>(offset + l) * events + e] = fired[l];
       }
     }
+    summary.add(*buffer, block->count);
+    buffer->era_means(block->count, model.eras(), block->era_alignment.data());
+    sink.prepare(*block);
     return block;
   };
 

@@ -18,9 +18,20 @@ struct EnsembleOptions {
   std::uint64_t seed = 0;          ///< the scenario's random seed
   int threads = 0;                 ///< worker threads; 0: all cores
   std::uint64_t store_runs = 100;  ///< W of runs 0 .. store_runs - 1 is kept (clamped to runs)
-  int block_runs = 256;            ///< runs per block, rounded up to a multiple of kLanes
+  int block_runs = 256;            ///< runs per block, rounded up to a multiple of kLanes, at most 16384
   int bins = 1000;                 ///< histogram bins over [-1, 1] for quantiles
   bool progress = false;           ///< a progress line on stderr
+};
+
+/// The runs per block the engine uses for a requested size: a multiple of kLanes in [16, 16384]
+/// (at most 2^14 runs keep the summaries' per-block 64-bit sums of squares exact).
+int effective_block_runs(int requested);
+
+/// A piece of a block already encoded by the sink in the parallel stage (e.g. a compressed chunk).
+struct EncodedChunk {
+  int dataset = 0;                   ///< the sink's own numbering
+  std::vector<std::uint64_t> offset;  ///< where the chunk starts in the dataset
+  std::vector<unsigned char> bytes;
 };
 
 /// Runs first .. first + count - 1, as handed to the sink.
@@ -31,12 +42,16 @@ struct RunBlock {
   int stored = 0;                         ///< runs of this block whose W is kept (the first ones)
   std::vector<float> alignment;           ///< [stored][time][agent][other], NaN on the diagonal
   std::vector<float> era_alignment;       ///< [run][era][agent][other]: each run's mean M over the era
+  std::vector<EncodedChunk> encoded;      ///< filled by BlockSink::prepare
 };
 
-/// Receives blocks in run order, on one thread at a time.
+/// Receives blocks: prepare() on worker threads, for any block at any time (it must only touch the
+/// block), then write_block() in run order, on one thread at a time.
 class BlockSink {
  public:
   virtual ~BlockSink() = default;
+  /// Work that can run in parallel before the block is written, such as compression.
+  virtual void prepare(RunBlock& /*block*/) {}
   virtual void write_block(const RunBlock& block) = 0;
 };
 

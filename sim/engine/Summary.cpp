@@ -1,5 +1,6 @@
-// Built with the kernel's flags (-ffast-math, -fopenmp-simd): the lane loops have a fixed trip
-// count and everything accumulated is an integer, so the result is exact and order-free.
+// Everything accumulated is an integer, so the result is exact and does not depend on the order in
+// which runs arrive. Built without -ffast-math, so every value is rounded the same way in vector
+// and scalar code.
 #include "Summary.hpp"
 
 #include <algorithm>
@@ -26,33 +27,73 @@ SummaryAccumulator::SummaryAccumulator(int agents, int months, int bins)
   }
 }
 
-void SummaryAccumulator::add_month(int t, const BatchState& state) {
-  constexpr int L = kLanes;
-  const float half_bins = 0.5f * static_cast<float>(bins_);
-  const int valid = state.valid;
-  for (int p = 0; p < dyads_; ++p) {
-    const auto& ij = state.W[pair_ij_[p]];
-    const auto& ji = state.W[pair_ji_[p]];
-    alignas(64) std::int32_t q[L];
-    alignas(64) std::int32_t bin[L];
-#pragma omp simd
-    for (int l = 0; l < L; ++l) {
-      const float m = 0.5f * (ij[l] + ji[l]);
-      q[l] = static_cast<std::int32_t>(m * kScale);
-      bin[l] = std::min(bins_ - 1, std::max(0, static_cast<std::int32_t>((m + 1.0f) * half_bins)));
-    }
-    std::int64_t s = 0;
-    std::int64_t s2 = 0;
-    const std::size_t cell = static_cast<std::size_t>(t) * dyads_ + p;
-    std::uint32_t* h = &hist_[cell * bins_];
-    for (int l = 0; l < valid; ++l) {
-      s += q[l];
-      s2 += std::int64_t{q[l]} * q[l];
-      ++h[bin[l]];
-    }
-    sum_[cell] += s;
-    sum_squares_[cell] += static_cast<u128>(s2);
+DyadBuffer::DyadBuffer(int agents, int months, int capacity)
+    : agents_(agents), months_(months), dyads_(agents * (agents - 1) / 2),
+      capacity_((capacity + kLanes - 1) / kLanes * kLanes) {
+  for (int i = 0; i < agents_; ++i) {
+    for (int j = i + 1; j < agents_; ++j) pairs_.emplace_back(i * agents_ + j, j * agents_ + i);
   }
+  m_.assign(static_cast<std::size_t>(months_) * dyads_ * capacity_, 0.0f);
+}
+
+void DyadBuffer::record(int t, const BatchState& state, int offset) {
+  for (int p = 0; p < dyads_; ++p) {
+    const auto& ij = state.W[pairs_[p].first];
+    const auto& ji = state.W[pairs_[p].second];
+    float* out = &m_[(static_cast<std::size_t>(t) * dyads_ + p) * capacity_ + offset];
+    for (int l = 0; l < kLanes; ++l) out[l] = 0.5f * (ij[l] + ji[l]);
+  }
+}
+
+void DyadBuffer::era_means(int count, const std::vector<std::pair<int, int>>& eras, float* out) const {
+  const int nn = agents_ * agents_;
+  const std::size_t per_run = eras.size() * static_cast<std::size_t>(nn);
+  std::vector<double> sum(static_cast<std::size_t>(count));
+  for (std::size_t e = 0; e < eras.size(); ++e) {
+    const auto [from, to] = eras[e];
+    for (int p = 0; p < dyads_; ++p) {
+      std::fill(sum.begin(), sum.end(), 0.0);
+      for (int t = from; t <= to; ++t) {
+        const float* r = row(t, p);
+        for (int k = 0; k < count; ++k) sum[k] += r[k];
+      }
+      const double months = to - from + 1;
+      for (int k = 0; k < count; ++k) {
+        float* m = out + static_cast<std::size_t>(k) * per_run + e * static_cast<std::size_t>(nn);
+        m[pairs_[p].first] = m[pairs_[p].second] = static_cast<float>(sum[k] / months);
+      }
+    }
+    for (int k = 0; k < count; ++k) {
+      float* m = out + static_cast<std::size_t>(k) * per_run + e * static_cast<std::size_t>(nn);
+      for (int i = 0; i < agents_; ++i) m[i * agents_ + i] = std::numeric_limits<float>::quiet_NaN();
+    }
+  }
+}
+
+void SummaryAccumulator::add(const DyadBuffer& buffer, int count) {
+  const float half_bins = 0.5f * static_cast<float>(bins_);
+  q_.resize(static_cast<std::size_t>(count));
+  bin_.resize(static_cast<std::size_t>(count));
+  for (int t = 0; t < months_; ++t) {
+    for (int p = 0; p < dyads_; ++p) {
+      const float* m = buffer.row(t, p);
+      std::int64_t s = 0;
+      std::int64_t s2 = 0;  // count * 2^48 stays far below 2^63 for blocks of up to 2^14 runs
+      for (int k = 0; k < count; ++k) {
+        const auto q = static_cast<std::int32_t>(m[k] * kScale);
+        q_[k] = q;
+        bin_[k] = std::min(bins_ - 1, std::max(0, static_cast<std::int32_t>((m[k] + 1.0f) * half_bins)));
+        s += q;
+      }
+      for (int k = 0; k < count; ++k) s2 += std::int64_t{q_[k]} * q_[k];
+      const std::size_t cell = static_cast<std::size_t>(t) * dyads_ + p;
+      std::uint32_t* h = &hist_[cell * bins_];
+      for (int k = 0; k < count; ++k) ++h[bin_[k]];
+      sum_[cell] += s;
+      sum_squares_[cell] += static_cast<u128>(s2);
+    }
+  }
+  runs_ += static_cast<std::uint64_t>(count);
 }
 
 void SummaryAccumulator::merge(const SummaryAccumulator& o) {

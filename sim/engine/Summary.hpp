@@ -21,15 +21,40 @@ struct Summary {
   std::vector<float> mean, std, quantile;
 };
 
+/// The dyad alignment M of every run of a block, month by month, laid out [t][dyad][run]. Summaries
+/// and era means are computed from it row by row, so that each histogram row is visited once per
+/// block rather than once per batch of kLanes runs (the histograms do not fit in cache).
+class DyadBuffer {
+ public:
+  /// Room for `capacity` runs (rounded up to a multiple of kLanes).
+  DyadBuffer(int agents, int months, int capacity);
+
+  /// Stores M of the batch's lanes at month t as runs offset .. offset + kLanes - 1.
+  void record(int t, const BatchState& state, int offset);
+  const float* row(int t, int dyad) const { return &m_[(static_cast<std::size_t>(t) * dyads_ + dyad) * capacity_]; }
+  int agents() const { return agents_; }
+  int dyads() const { return dyads_; }
+  int months() const { return months_; }
+  /// Flat indices i * N + j and j * N + i of each dyad i < j.
+  const std::vector<std::pair<int, int>>& pairs() const { return pairs_; }
+
+  /// Each of the first `count` runs' mean M over each era [from, to], into out[run][era][agent][other]
+  /// (symmetric, NaN on the diagonal).
+  void era_means(int count, const std::vector<std::pair<int, int>>& eras, float* out) const;
+
+ private:
+  int agents_, months_, dyads_, capacity_;
+  std::vector<std::pair<int, int>> pairs_;
+  std::vector<float> m_;
+};
+
 class SummaryAccumulator {
  public:
   /// `bins` fixed-width histogram bins over [-1, 1] per month and dyad (default width 0.002).
   SummaryAccumulator(int agents, int months, int bins = 1000);
 
-  /// Adds the valid lanes of a batch at month t.
-  void add_month(int t, const BatchState& state);
-  /// Counts the runs added (call once per batch, after its last month).
-  void add_runs(std::uint64_t runs) { runs_ += runs; }
+  /// Adds the first `count` runs of a buffer.
+  void add(const DyadBuffer& buffer, int count);
   void merge(const SummaryAccumulator& other);
   std::uint64_t runs() const { return runs_; }
   int bins() const { return bins_; }
@@ -44,6 +69,7 @@ class SummaryAccumulator {
   std::vector<u128> sum_squares_;   ///< [t][dyad] sum of its squares
   std::vector<std::uint32_t> hist_;  ///< [t][dyad][bin]
   std::vector<int> pair_ij_, pair_ji_;
+  std::vector<std::int32_t> q_, bin_;  ///< scratch
 };
 
 }  // namespace alignsim

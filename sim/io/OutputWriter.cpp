@@ -4,6 +4,7 @@
 #include <hdf5_hl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <chrono>
@@ -33,6 +34,30 @@ std::string sha256_hex(const std::string& text) {
   }
   return out;
 }
+
+namespace {
+
+/// HDF5's shuffle filter (bytes of each element position grouped together) followed by its deflate
+/// filter (a zlib stream), so that a chunk compressed here reads back through HDF5's own filters.
+std::vector<unsigned char> shuffle_deflate(const void* data, std::size_t bytes, std::size_t element, int level) {
+  const auto* in = static_cast<const unsigned char*>(data);
+  const std::size_t n = bytes / element;
+  std::vector<unsigned char> shuffled(bytes);
+  for (std::size_t b = 0; b < element; ++b) {
+    for (std::size_t i = 0; i < n; ++i) shuffled[b * n + i] = in[i * element + b];
+  }
+  uLongf size = compressBound(static_cast<uLong>(bytes));
+  std::vector<unsigned char> out(size);
+  if (compress2(out.data(), &size, shuffled.data(), static_cast<uLong>(bytes), level) != Z_OK) {
+    throw std::runtime_error("zlib failed to compress a chunk");
+  }
+  out.resize(size);
+  return out;
+}
+
+enum ChunkedDataset : int { kEventMonth = 0, kEraAlignment = 1, kAlignment = 2 };
+
+}  // namespace
 
 std::string OutputWriter::software_version() { return ALIGNSIM_VERSION; }
 std::string OutputWriter::git_commit() { return ALIGNSIM_GIT_COMMIT; }
@@ -83,6 +108,7 @@ struct OutputWriter::Impl {
   std::map<std::string, H5::DataSet> scales;
   H5::DataSet alignment, event_month, run, sample, sample_run, era_alignment;
   std::uint64_t runs_written = 0, stored_written = 0;
+  hsize_t chunk_runs = 1;  ///< runs per chunk of event_month and era_alignment: one block
   bool finished = false;
 
   Impl(fs::path path, const Scenario& s, const Model& m, OutputInfo i)
@@ -224,6 +250,7 @@ struct OutputWriter::Impl {
     if (!info.quantiles.empty()) quantile.write(info.quantiles.data(), H5::PredType::NATIVE_DOUBLE);
 
     const hsize_t run_chunk = std::min<hsize_t>(R, 4096);
+    chunk_runs = std::min<hsize_t>(R, static_cast<hsize_t>(effective_block_runs(info.block_runs)));
     run = dataset("run", H5::PredType::NATIVE_INT64, {R}, {run_chunk}, 0, {R});
     H5DSset_scale(run.getId(), "run");
     attr(run, "long_name", "run index");
@@ -259,38 +286,75 @@ struct OutputWriter::Impl {
       string_variable("era_from", "era", era_from, "first month of the era, YYYY-MM");
       string_variable("era_to", "era", era_to, "last month of the era, YYYY-MM");
       const auto eras = static_cast<hsize_t>(era_ids.size());
-      era_alignment = dataset("era_alignment", H5::PredType::NATIVE_FLOAT, {R, eras, N, N},
-                              {std::min<hsize_t>(R, 1024), eras, N, N}, 1, {R, eras, N, N});
+      era_alignment = dataset("era_alignment", H5::PredType::NATIVE_FLOAT, {R, eras, N, N}, {chunk_runs, eras, N, N}, 1,
+                              {R, eras, N, N});
       attach(era_alignment, {"run", "era", "agent", "other"});
       attr(era_alignment, "long_name", "each run's mean over the era's months of M = (W + W^T) / 2");
       attr(era_alignment, "units", "1");
     }
 
     const hsize_t e_chunk = std::max<hsize_t>(1, E);
-    event_month = dataset("event_month", H5::PredType::NATIVE_INT16, {R, E}, {run_chunk, e_chunk}, 1, {R, E});
+    event_month = dataset("event_month", H5::PredType::NATIVE_INT16, {R, E}, {chunk_runs, e_chunk}, 1, {R, E});
     attach(event_month, {"run", "event"});
     attr(event_month, "long_name", "index along time of the month the event happened; -1: it did not");
   }
 
+  /// The block's chunks, compressed: event months and era means (one chunk each, padded to a whole
+  /// chunk) and, when compressed, each stored run's W.
+  std::vector<EncodedChunk> encode(const RunBlock& b) const {
+    if (b.first % chunk_runs != 0 || static_cast<hsize_t>(b.count) > chunk_runs) {
+      throw std::logic_error("blocks must match the chunks of the output file");
+    }
+    std::vector<EncodedChunk> out;
+    const std::size_t E = scenario.event_count();
+    if (E > 0) {
+      std::vector<std::int16_t> months(chunk_runs * E, -1);
+      std::copy(b.event_month.begin(), b.event_month.end(), months.begin());
+      out.push_back({kEventMonth, {b.first, 0}, shuffle_deflate(months.data(), months.size() * 2, 2, 1)});
+    }
+    if (!scenario.eras.empty()) {
+      const std::size_t per_run = scenario.eras.size() * model.agents() * model.agents();
+      std::vector<float> eras(chunk_runs * per_run, 0.0f);
+      std::copy(b.era_alignment.begin(), b.era_alignment.end(), eras.begin());
+      out.push_back({kEraAlignment, {b.first, 0, 0, 0}, shuffle_deflate(eras.data(), eras.size() * 4, 4, 1)});
+    }
+    if (info.deflate > 0) {
+      const std::size_t per_run = static_cast<std::size_t>(model.months()) * model.agents() * model.agents();
+      for (int r = 0; r < b.stored; ++r) {
+        out.push_back({kAlignment, {b.first + static_cast<std::uint64_t>(r), 0, 0, 0},
+                       shuffle_deflate(&b.alignment[r * per_run], per_run * 4, 4, info.deflate)});
+      }
+    }
+    return out;
+  }
+
+  void write_chunk(H5::DataSet& ds, const std::vector<std::uint64_t>& offset, const void* data, std::size_t bytes) {
+    const std::vector<hsize_t> at(offset.begin(), offset.end());
+    if (H5Dwrite_chunk(ds.getId(), H5P_DEFAULT, 0, at.data(), bytes, data) < 0) {
+      throw H5::Exception("H5Dwrite_chunk", "cannot write a chunk");
+    }
+  }
+
   void write_block(const RunBlock& b) {
-    const int months = model.months();
-    const auto n = static_cast<hsize_t>(model.agents());
-    const auto E = static_cast<hsize_t>(scenario.event_count());
     const auto count = static_cast<hsize_t>(b.count);
     const hsize_t first = b.first;
-
+    const std::vector<EncodedChunk> local = b.encoded.empty() ? encode(b) : std::vector<EncodedChunk>{};
+    for (const auto& c : b.encoded.empty() ? local : b.encoded) {
+      H5::DataSet& ds = c.dataset == kEventMonth ? event_month : c.dataset == kEraAlignment ? era_alignment : alignment;
+      write_chunk(ds, c.offset, c.bytes.data(), c.bytes.size());
+    }
     std::vector<std::int64_t> indices(b.count);
     for (int r = 0; r < b.count; ++r) indices[r] = static_cast<std::int64_t>(b.first) + r;
     write_slab(run, {first}, {count}, indices.data(), H5::PredType::NATIVE_INT64);
-    if (E > 0) write_slab(event_month, {first, 0}, {count, E}, b.event_month.data(), H5::PredType::NATIVE_INT16);
-    if (!scenario.eras.empty()) {
-      write_slab(era_alignment, {first, 0, 0, 0}, {count, static_cast<hsize_t>(scenario.eras.size()), n, n},
-                 b.era_alignment.data(), H5::PredType::NATIVE_FLOAT);
-    }
     if (b.stored > 0) {
       const auto stored = static_cast<hsize_t>(b.stored);
-      write_slab(alignment, {first, 0, 0, 0}, {stored, static_cast<hsize_t>(months), n, n}, b.alignment.data(),
-                 H5::PredType::NATIVE_FLOAT);
+      if (info.deflate == 0) {
+        const std::size_t per_run = static_cast<std::size_t>(model.months()) * model.agents() * model.agents();
+        for (int r = 0; r < b.stored; ++r) {
+          write_chunk(alignment, {b.first + static_cast<std::uint64_t>(r), 0, 0, 0}, &b.alignment[r * per_run],
+                      per_run * sizeof(float));
+        }
+      }
       write_slab(sample, {first}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
       write_slab(sample_run, {first}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
       stored_written = b.first + stored;
@@ -396,6 +460,8 @@ OutputWriter::~OutputWriter() {
   std::error_code ec;
   fs::remove(impl_->temp_path, ec);
 }
+
+void OutputWriter::prepare(RunBlock& block) { block.encoded = impl_->encode(block); }
 
 void OutputWriter::write_block(const RunBlock& block) {
   errno = 0;

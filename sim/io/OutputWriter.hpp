@@ -22,6 +22,7 @@ struct OutputInfo {
   std::uint64_t stored_runs = 0;    ///< runs whose W is stored (the first ones)
   std::vector<double> quantiles;
   int deflate = 1;                  ///< deflate level for `alignment` (0: uncompressed)
+  int block_runs = 256;             ///< the engine's block size: chunks of per-run datasets match blocks
   std::string history;              ///< the command line, for the CF `history` attribute
 };
 
@@ -39,6 +40,9 @@ class OutputWriter final : public BlockSink {
   OutputWriter(const OutputWriter&) = delete;
   OutputWriter& operator=(const OutputWriter&) = delete;
 
+  /// Compresses the block's chunks (shuffle + deflate, as HDF5's filters would): runs on worker threads.
+  void prepare(RunBlock& block) override;
+  /// Writes the block's chunks directly (H5Dwrite_chunk), in run order.
   void write_block(const RunBlock& block) override;
 
   /// Writes the summaries and attributes, shrinks the run dimensions to `runs_done` when the run

@@ -13,23 +13,24 @@ using namespace alignsim;
 namespace {
 class Feed final : public BatchObserver {
  public:
-  explicit Feed(SummaryAccumulator& s) : s_(s) {}
-  void on_month(int t, const BatchState& state) override { s_.add_month(t, state); }
+  Feed(DyadBuffer& b, int offset) : b_(b), offset_(offset) {}
+  void on_month(int t, const BatchState& state) override { b_.record(t, state, offset_); }
 
  private:
-  SummaryAccumulator& s_;
+  DyadBuffer& b_;
+  int offset_;
 };
 
-/// Summaries of runs [first, first + count) fed batch by batch.
+/// Summaries of runs [first, first + count) as one block.
 SummaryAccumulator summarise(const Model& model, std::uint64_t seed, std::uint64_t first, int count) {
   SummaryAccumulator acc(model.agents(), model.months());
+  DyadBuffer buffer(model.agents(), model.months(), count);
   BatchState state(model);
-  Feed feed(acc);
   for (int offset = 0; offset < count; offset += kLanes) {
-    const int valid = std::min(kLanes, count - offset);
-    simulate_batch(model, seed, first + static_cast<std::uint64_t>(offset), valid, state, feed);
-    acc.add_runs(static_cast<std::uint64_t>(valid));
+    Feed feed(buffer, offset);
+    simulate_batch(model, seed, first + static_cast<std::uint64_t>(offset), std::min(kLanes, count - offset), state, feed);
   }
+  acc.add(buffer, count);
   return acc;
 }
 }  // namespace
@@ -67,6 +68,33 @@ TEST_CASE("summaries agree with mean, sd and quantiles computed directly from th
         }
         CHECK(s.mean[at] == s.mean[static_cast<std::size_t>(t) * n * n + j * n + i]);
       }
+    }
+  }
+}
+
+TEST_CASE("era means are each run's mean of M over the era's months") {
+  const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
+  const int count = 40;
+  const auto runs = test::simulate(model, 4, 0, count);
+  DyadBuffer buffer(model.agents(), model.months(), count);
+  BatchState state(model);
+  for (int offset = 0; offset < count; offset += kLanes) {
+    Feed feed(buffer, offset);
+    simulate_batch(model, 4, static_cast<std::uint64_t>(offset), std::min(kLanes, count - offset), state, feed);
+  }
+  REQUIRE(model.eras().size() == 2);
+  const int n = model.agents();
+  std::vector<float> out(static_cast<std::size_t>(count) * 2 * n * n);
+  buffer.era_means(count, model.eras(), out.data());
+  for (int r = 0; r < count; ++r) {
+    for (int e = 0; e < 2; ++e) {
+      const auto [from, to] = model.eras()[e];
+      double sum = 0;
+      for (int t = from; t <= to; ++t) sum += 0.5 * (double{runs[r].at(t, 0, 2, n)} + runs[r].at(t, 2, 0, n));
+      const float* m = &out[(static_cast<std::size_t>(r) * 2 + e) * n * n];
+      CHECK(m[0 * n + 2] == doctest::Approx(sum / (to - from + 1)).epsilon(1e-6));
+      CHECK(m[2 * n + 0] == m[0 * n + 2]);
+      CHECK(std::isnan(m[1 * n + 1]));
     }
   }
 }

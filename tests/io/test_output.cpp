@@ -56,6 +56,7 @@ EnsembleResult write(const fs::path& path, const Scenario& s, const Model& m, st
   info.stored_runs = 20;
   info.quantiles = {0.05, 0.5, 0.95};
   info.history = "test";
+  info.block_runs = 16;
   OutputWriter writer(path, s, m, info);
   struct Stopper final : BlockSink {
     OutputWriter& w;

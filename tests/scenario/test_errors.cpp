@@ -131,6 +131,15 @@ TEST_CASE("wrong types are errors") {
   check_error(text, "\"para 1\"", "'source' must be an array of paragraph numbers");
 }
 
+TEST_CASE("an event without a source paragraph is an error") {
+  std::string text = kBase + kEvent;
+  text.replace(text.find("source = [1]"), 12, "source = []");
+  check_error(text, "source = []", "'source' must cite at least one paragraph");
+  text = kBase + kEvent;
+  text.erase(text.find("source = [1]\n"), 13);
+  check_error(text, "[[events]]", "missing 'source'");
+}
+
 TEST_CASE("duplicate ids are errors that point at the first") {
   const std::string text = kBase + kEvent + kEvent;
   const auto errors = errors_of(text);
