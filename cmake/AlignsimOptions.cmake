@@ -21,7 +21,6 @@ endfunction()
 # The batch kernel alone is built with -ffast-math and OpenMP SIMD declarations so that GCC
 # vectorises logf/cosf through glibc's libmvec (see docs/performance.md). Every run goes through
 # the same fixed-width lane loops, so results stay identical whatever the thread count.
-# GCC 12 warns falsely (-Wmaybe-uninitialized) inside its own AVX-512 intrinsics' headers.
 function(alignsim_kernel_sources)
-  set_source_files_properties(${ARGN} PROPERTIES COMPILE_OPTIONS "-ffast-math;-fopenmp-simd;-Wno-maybe-uninitialized")
+  set_source_files_properties(${ARGN} PROPERTIES COMPILE_OPTIONS "-ffast-math;-fopenmp-simd")
 endfunction()

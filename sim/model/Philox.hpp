@@ -17,11 +17,14 @@ namespace alignsim::detail {
 #if defined(__AVX512F__)
 /// hi and lo halves of the 32 x 32 -> 64-bit products of 16 lanes by a constant, with the
 /// single-uop even-lane multiply (GCC 12 widens to 64-bit lanes and uses the 3-uop vpmullq instead).
+/// (The zero-masked forms of the intrinsics: GCC 12 warns falsely about the unmasked ones'
+/// "undefined" pass-through operand.)
 inline void mulhilo16(__m512i x, __m512i m, __m512i& hi, __m512i& lo) {
-  const __m512i even = _mm512_mul_epu32(x, m);
-  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
-  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+  constexpr __mmask8 all = 0xFF;
+  const __m512i even = _mm512_maskz_mul_epu32(all, x, m);
+  const __m512i odd = _mm512_maskz_mul_epu32(all, _mm512_maskz_srli_epi64(all, x, 32), m);
+  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(all, odd, 32));
+  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_maskz_srli_epi64(all, even, 32), odd);
 }
 
 /// Sixteen lanes in one register each: bit-identical to the portable loop below.
