@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "CalibrateCommand.hpp"
 #include "Commands.hpp"
 #include "Compare.hpp"
 #include "Sensitivity.hpp"
@@ -82,6 +83,8 @@ int main(int argc, char** argv) {
   sensitivity->add_option("--threads,-t", sens.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   sensitivity->add_option("--csv", sens.csv, "Also write the table as CSV");
 
+  alignsim::app::CalibrateCommand calibrate(app);
+
   alignsim::app::SimulateOptions run_options;
   run_options.threads = 1;
   run_options.store_runs = ~0ULL;
@@ -100,6 +103,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : alignsim::app::kBadInput;
   }
 
+  if (calibrate.chosen()) return calibrate.run(joined(argc, argv));
   if (*validate) return alignsim::app::validate(validate_path);
   if (*resolve) return alignsim::app::resolve(resolve_path);
   if (*diff) return alignsim::app::diff(diff_a, diff_b);

@@ -114,6 +114,17 @@ Algorithm parse_algorithm(const std::string& name) {
   throw std::invalid_argument("unknown algorithm '" + name + "'; expected sbplx, bobyqa, neldermead or cobyla");
 }
 
+double prior_penalty(const std::vector<FreeVariable>& variables, const std::vector<double>& x, double prior_weight) {
+  double sum = 0;
+  for (std::size_t k = 0; k < variables.size(); ++k) {
+    const auto& v = variables[k];
+    if (v.hi <= v.lo) continue;
+    const double d = (x[k] - v.start) / (v.hi - v.lo);
+    sum += d * d;
+  }
+  return prior_weight * sum;
+}
+
 namespace {
 
 nlopt::algorithm nlopt_algorithm(Algorithm a) {
@@ -148,7 +159,7 @@ struct Problem {
   const CalibrationOptions& options;
   CalibrationResult& result;
   Scenario work;
-  double best_loss = std::numeric_limits<double>::infinity();
+  double best_objective = std::numeric_limits<double>::infinity();
 
   std::vector<double> to_x(const std::vector<double>& u) const {
     std::vector<double> x(u.size());
@@ -166,15 +177,18 @@ struct Problem {
     const auto x = to_x(u);
     for (std::size_t k = 0; k < x.size(); ++k) set_value(work, vars[k], x[k]);
     Evaluation e = evaluate(work, targets, options.ensemble);
+    const double objective = e.loss + prior_penalty(vars, x, options.prior_weight);
     ++result.evaluations;
     result.loss_trace.push_back(e.loss);
-    if (e.loss < best_loss) {
-      best_loss = e.loss;
+    result.objective_trace.push_back(objective);
+    if (objective < best_objective) {
+      best_objective = objective;
       result.best = x;
       result.best_evaluation = e;
+      result.best_objective = objective;
     }
-    if (options.on_evaluation) options.on_evaluation(result.evaluations, e, best_loss);
-    return e.loss;
+    if (options.on_evaluation) options.on_evaluation(result.evaluations, e, objective, best_objective);
+    return objective;
   }
 
   static double call(const std::vector<double>& u, std::vector<double>& grad, void* self) {
@@ -191,6 +205,8 @@ CalibrationResult calibrate(const Scenario& scenario, const TargetSet& targets, 
   CalibrationResult result;
   result.variables = variables;
   result.start = evaluate(scenario, targets, options.ensemble);
+  result.start_objective = result.start.loss;
+  result.best_objective = result.start.loss;
   result.best_evaluation = result.start;
   for (const auto& v : variables) result.best.push_back(value_of(scenario, v));
 
@@ -208,10 +224,10 @@ CalibrationResult calibrate(const Scenario& scenario, const TargetSet& targets, 
     u[k] = v.hi > v.lo ? (v.start - v.lo) / (v.hi - v.lo) : 0.0;
   }
   // A clamped start is a different scenario: the given one only counts if the optimiser beats it.
-  problem.best_loss = result.start.loss;
+  problem.best_objective = result.start.loss;
   bool clamped = false;
   for (const auto& v : result.variables) clamped = clamped || v.start != value_of(scenario, v);
-  if (clamped) problem.best_loss = std::numeric_limits<double>::infinity();
+  if (clamped) problem.best_objective = std::numeric_limits<double>::infinity();
 
   nlopt::srand(options.ensemble.seed);  // for the algorithms that draw random numbers
   nlopt::opt opt(nlopt_algorithm(options.algorithm), n);
@@ -219,7 +235,7 @@ CalibrationResult calibrate(const Scenario& scenario, const TargetSet& targets, 
   opt.set_upper_bounds(std::vector<double>(n, 1.0));
   opt.set_min_objective(&Problem::call, &problem);
   opt.set_maxeval(options.max_evals);
-  opt.set_stopval(0.0);  // every target inside its band with the margin: nothing left to gain
+  opt.set_stopval(0.0);  // only at the start with every target inside its aim: nothing to gain
   opt.set_xtol_abs(1e-4);
   opt.set_initial_step(std::vector<double>(n, options.initial_step));
   double f = 0;
@@ -265,8 +281,8 @@ std::string overlay_toml(const Scenario& base, const std::vector<FreeVariable>& 
     if (v.kind == FreeVariable::Kind::Intercept) continue;
     if (!any_parameter) out << "\n[parameters]\n";
     any_parameter = true;
-    const std::string value = number(rounded(v, values[k]), 4);
-    out << v.name << " = " << value << std::string(value.size() < 12 ? 12 - value.size() : 1, ' ')
+    const std::string line = v.name + " = " + number(rounded(v, values[k]), 4);
+    out << line << std::string(line.size() < 24 ? 24 - line.size() : 1, ' ')
         << "# was " << number(value_of(base, v), 6) << "; bounds [" << number(v.lo, 4) << ", " << number(v.hi, 4) << "]\n";
   }
   for (std::size_t k = 0; k < variables.size(); ++k) {

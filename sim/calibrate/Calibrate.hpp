@@ -50,9 +50,13 @@ struct CalibrationOptions {
   int max_evals = 400;         ///< ensembles the optimiser may run (besides the start's)
   Algorithm algorithm = Algorithm::Sbplx;
   double initial_step = 0.1;   ///< the optimiser's first step, as a share of each variable's range
+  /// Weight of the pull toward the starting values: the objective is the targets' loss plus
+  /// prior_weight * sum_k ((x_k - start_k) / (hi_k - lo_k))^2 (docs/calibration.md).
+  double prior_weight = 0.1;
   const std::atomic<bool>* stop = nullptr;  ///< when set, the optimiser stops and the best so far is kept
-  /// Called after each evaluation with its number (1-based), its loss and the best loss so far.
-  std::function<void(int, const Evaluation&, double)> on_evaluation;
+  /// Called after each evaluation with its number (1-based), the evaluation, its objective and the
+  /// best objective so far.
+  std::function<void(int, const Evaluation&, double, double)> on_evaluation;
 };
 
 struct CalibrationResult {
@@ -60,14 +64,21 @@ struct CalibrationResult {
   std::vector<double> best;        ///< the best point found, unrounded
   Evaluation start;                ///< the scenario as given
   Evaluation best_evaluation;      ///< at `best`
-  std::vector<double> loss_trace;  ///< the loss of every evaluation, in order (the start's first)
+  double start_objective = 0;      ///< the objective at the start (its loss: no distance yet)
+  double best_objective = 0;       ///< the objective at `best`
+  std::vector<double> loss_trace;       ///< the targets' loss of every evaluation, in order
+  std::vector<double> objective_trace;  ///< loss + prior term of every evaluation, in order
   int evaluations = 0;
   std::string stop_reason;         ///< NLopt's result, e.g. "MAXEVAL_REACHED"
   bool interrupted = false;
   double seconds = 0;
 };
 
-/// Minimises the loss of `targets` over `variables`, starting from the scenario's values.
+/// The prior term of the objective at x: prior_weight * sum_k ((x_k - start_k) / (hi_k - lo_k))^2.
+double prior_penalty(const std::vector<FreeVariable>& variables, const std::vector<double>& x, double prior_weight);
+
+/// Minimises the objective (the loss of `targets` plus the prior term) over `variables`, starting
+/// from the scenario's values.
 /// Deterministic: the same scenario, targets and options give the same result.
 CalibrationResult calibrate(const Scenario& scenario, const TargetSet& targets, std::vector<FreeVariable> variables,
                             const CalibrationOptions& options);

@@ -19,7 +19,7 @@
 namespace alignsim {
 
 inline constexpr double kOrderingWidth = 0.5;  ///< nominal band width of an ordering (a typical level band)
-inline constexpr double kMargin = 0.05;        ///< the loss aims this share of the width inside each band edge
+inline constexpr double kMargin = 0.1;         ///< the loss aims this share of the width inside each band edge
 
 struct TargetResult {
   double value = 0;  ///< the statistic (an ordering: level(higher) - level(lower))

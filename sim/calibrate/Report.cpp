@@ -95,6 +95,8 @@ std::string report_markdown(const Scenario& s, const TargetSet& targets, const C
     << " (the same for every evaluation: common random numbers) |\n";
   o << "| optimiser | NLopt " << algorithm_name(info.options.algorithm) << ", bounded, initial step "
     << info.options.initial_step << " of each range, at most " << info.options.max_evals << " evaluations |\n";
+  o << "| objective | loss + " << info.options.prior_weight
+    << " x sum of squared moves from the start, each as a share of its range |\n";
   o << "| evaluations | " << r.evaluations << ", stopped by " << r.stop_reason << " |\n";
   o << "| time | " << fmt(r.seconds, "%.1f") << " s |\n\n";
 
@@ -102,7 +104,10 @@ std::string report_markdown(const Scenario& s, const TargetSet& targets, const C
   o << "| | before | after |\n|---|---|---|\n";
   o << "| targets met | " << before.targets_met << " / " << nt << " | " << after.targets_met << " / " << nt << " |\n";
   o << "| decisions met | " << before.decisions_met << " / " << nd << " | " << after.decisions_met << " / " << nd << " |\n";
-  o << "| loss | " << fmt(before.loss, "%.4f") << " | " << fmt(after.loss, "%.4f") << " |\n\n";
+  o << "| loss | " << fmt(before.loss, "%.5f") << " | " << fmt(after.loss, "%.5f") << " |\n";
+  const double prior = prior_penalty(r.variables, info.final_values, info.options.prior_weight);
+  o << "| objective (loss + prior term) | " << fmt(r.start_objective, "%.5f") << " | " << fmt(after.loss + prior, "%.5f")
+    << " |\n\n";
   o << "\"After\" is the calibrated file as written (values rounded), loaded and run again with the same runs and "
        "seed.\n\n";
 
@@ -137,16 +142,23 @@ std::string report_markdown(const Scenario& s, const TargetSet& targets, const C
     }
   }
 
-  o << "\n## Loss over the evaluations\n\nEvery evaluation's loss is in `report.json` (`loss_trace`).\n\n";
-  o << "| evaluation | loss | best so far |\n|---|---|---|\n";
-  o << "| start (as given) | " << fmt(before.loss, "%.4f") << " | " << fmt(before.loss, "%.4f") << " |\n";
-  double best = before.loss;
+  o << "\n## Loss over the evaluations\n\nEvery evaluation's loss and objective are in `report.json` (`loss_trace`, "
+       "`objective_trace`). \"Best\" is the lowest objective so far and the loss at that point.\n\n";
+  o << "| evaluation | loss | objective | best objective | its loss |\n|---|---|---|---|---|\n";
+  o << "| start (as given) | " << fmt(before.loss, "%.5f") << " | " << fmt(r.start_objective, "%.5f") << " | "
+    << fmt(r.start_objective, "%.5f") << " | " << fmt(before.loss, "%.5f") << " |\n";
+  double best = r.start_objective;
+  double best_loss = before.loss;
   std::size_t next = 0;
   const auto marks = checkpoints(static_cast<int>(r.loss_trace.size()));
   for (std::size_t k = 0; k < r.loss_trace.size(); ++k) {
-    best = std::min(best, r.loss_trace[k]);
+    if (r.objective_trace[k] < best) {
+      best = r.objective_trace[k];
+      best_loss = r.loss_trace[k];
+    }
     if (next < marks.size() && static_cast<int>(k + 1) == marks[next]) {
-      o << "| " << k + 1 << " | " << fmt(r.loss_trace[k], "%.4f") << " | " << fmt(best, "%.4f") << " |\n";
+      o << "| " << k + 1 << " | " << fmt(r.loss_trace[k], "%.5f") << " | " << fmt(r.objective_trace[k], "%.5f") << " | "
+        << fmt(best, "%.5f") << " | " << fmt(best_loss, "%.5f") << " |\n";
       ++next;
     }
   }
@@ -167,12 +179,15 @@ std::string report_json(const Scenario& s, const TargetSet& targets, const Calib
   o << "  \"seed\": " << info.options.ensemble.seed << ",\n";
   o << "  \"algorithm\": " << json_string(algorithm_name(info.options.algorithm)) << ",\n";
   o << "  \"initial_step\": " << json_number(info.options.initial_step) << ",\n";
+  o << "  \"prior_weight\": " << json_number(info.options.prior_weight) << ",\n";
   o << "  \"max_evals\": " << info.options.max_evals << ",\n";
   o << "  \"evaluations\": " << r.evaluations << ",\n";
   o << "  \"stop_reason\": " << json_string(r.stop_reason) << ",\n";
   o << "  \"interrupted\": " << (r.interrupted ? "true" : "false") << ",\n";
   o << "  \"seconds\": " << json_number(r.seconds) << ",\n";
   o << "  \"loss\": {\"before\": " << json_number(before.loss) << ", \"after\": " << json_number(after.loss) << "},\n";
+  o << "  \"objective\": {\"before\": " << json_number(r.start_objective) << ", \"after\": "
+    << json_number(after.loss + prior_penalty(r.variables, info.final_values, info.options.prior_weight)) << "},\n";
   o << "  \"targets_met\": {\"before\": " << before.targets_met << ", \"after\": " << after.targets_met
     << ", \"of\": " << targets.targets.size() << "},\n";
   o << "  \"decisions_met\": {\"before\": " << before.decisions_met << ", \"after\": " << after.decisions_met
@@ -212,6 +227,10 @@ std::string report_json(const Scenario& s, const TargetSet& targets, const Calib
   o << "  ],\n  \"loss_trace\": [";
   for (std::size_t k = 0; k < r.loss_trace.size(); ++k) {
     o << (k % 10 == 0 ? "\n    " : " ") << json_number(r.loss_trace[k]) << (k + 1 < r.loss_trace.size() ? "," : "");
+  }
+  o << "\n  ],\n  \"objective_trace\": [";
+  for (std::size_t k = 0; k < r.objective_trace.size(); ++k) {
+    o << (k % 10 == 0 ? "\n    " : " ") << json_number(r.objective_trace[k]) << (k + 1 < r.objective_trace.size() ? "," : "");
   }
   o << "\n  ]\n}\n";
   return o.str();

@@ -67,6 +67,7 @@ class Reader {
     Table(const Table&) = delete;
     Table& operator=(const Table&) = delete;
     ~Table() {
+      if (skip_unknown_) return;
       for (const auto& [key, value] : t_.as_table()) {
         if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
         std::string expected;
@@ -76,6 +77,9 @@ class Reader {
     }
     const std::string& context() const { return context_; }
     const Value& value() const { return t_; }
+    /// Reports no unknown keys: when the table could not be read as what it is, its other keys
+    /// cannot be judged.
+    void skip_unknown() { skip_unknown_ = true; }
 
     const Value* find(const std::string& key) {
       if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.push_back(key);
@@ -142,6 +146,7 @@ class Reader {
     const Value& t_;
     std::string context_;
     std::vector<std::string> known_;
+    bool skip_unknown_ = false;
   };
 
   int agent(Table& t, const std::string& key) {
@@ -249,7 +254,10 @@ class Reader {
       ok = false;
     }
     const auto statistic = f.string("statistic", true, "\"level\", \"change\" or \"ordering\"");
-    if (!statistic) return;
+    if (!statistic) {
+      f.skip_unknown();
+      return;
+    }
     if (*statistic == "level") {
       target.statistic = Statistic::Level;
       const auto w = dyad_window(f);
@@ -307,6 +315,7 @@ class Reader {
     } else {
       error(*f.find("statistic"), context + ": 'statistic' must be \"level\", \"change\" or \"ordering\", found \"" +
                                       *statistic + "\"");
+      f.skip_unknown();
       return;
     }
     if (ok) out.targets.push_back(std::move(target));

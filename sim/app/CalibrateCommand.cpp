@@ -1,0 +1,218 @@
+#include "CalibrateCommand.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "Commands.hpp"
+#include "calibrate/Calibrate.hpp"
+#include "calibrate/Report.hpp"
+#include "io/OutputWriter.hpp"
+#include "scenario/ScenarioError.hpp"
+#include "scenario/ScenarioLoader.hpp"
+
+namespace alignsim::app {
+
+namespace {
+
+std::atomic<bool> g_calibrate_stop{false};
+
+extern "C" void on_calibrate_signal(int) { g_calibrate_stop.store(true); }
+
+void print(const ScenarioError& e, const std::string& what, const std::string& path) {
+  for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
+  std::cerr << "alignsim: " << e.diagnostics().size() << " error(s) in " << what << " '" << path << "'\n";
+}
+
+bool write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    std::cerr << "alignsim: cannot write '" << path.string() << "'\n";
+    return false;
+  }
+  return true;
+}
+
+std::string met_line(const Evaluation& e, const TargetSet& t) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "loss %.4f, targets met %d/%zu, decisions met %d/%zu", e.loss, e.targets_met,
+                t.targets.size(), e.decisions_met, t.decisions.size());
+  return buf;
+}
+
+}  // namespace
+
+int calibrate(const CalibrateOptions& o) {
+  std::optional<Scenario> scenario;
+  try {
+    scenario = load_scenario(o.scenario);
+  } catch (const ScenarioError& e) {
+    print(e, "scenario", o.scenario);
+    return kBadInput;
+  }
+  TargetSet targets;
+  try {
+    targets = load_targets(o.targets, *scenario);
+  } catch (const ScenarioError& e) {
+    print(e, "targets", o.targets);
+    return kBadInput;
+  }
+  std::vector<FreeVariable> variables;
+  CalibrationOptions co;
+  try {
+    variables = free_variables(*scenario, o.free);
+    co.algorithm = parse_algorithm(o.algorithm);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
+  }
+  if (o.runs < 1 || o.runs > (1ULL << 32) - 16 || o.max_evals < 0 || !(o.initial_step > 0 && o.initial_step <= 1) ||
+      !(o.prior_weight >= 0)) {
+    std::cerr << "alignsim: --runs must be in [1, 2^32 - 16], --max-evals >= 0, --initial-step in (0, 1], "
+                 "--prior-weight >= 0\n";
+    return kBadInput;
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!o.out.empty() && fs::weakly_canonical(o.out, ec) == fs::weakly_canonical(o.scenario, ec)) {
+    std::cerr << "alignsim: --out '" << o.out << "' is the scenario being calibrated; write the overlay to another file\n";
+    return kBadInput;
+  }
+
+  co.ensemble.runs = o.runs;
+  co.ensemble.seed = o.seed;
+  co.ensemble.threads = o.threads;
+  co.max_evals = o.max_evals;
+  co.initial_step = o.initial_step;
+  co.prior_weight = o.prior_weight;
+  g_calibrate_stop.store(false);
+  co.stop = &g_calibrate_stop;
+  if (!o.quiet) {
+    std::cerr << "alignsim: calibrating " << variables.size() << " free numbers of '" << scenario->name << "' to "
+              << targets.targets.size() << " targets and " << targets.decisions.size() << " decisions; "
+              << o.runs << " runs per evaluation, seed " << o.seed << ", " << algorithm_name(co.algorithm)
+              << ", at most " << o.max_evals << " evaluations\n";
+    co.on_evaluation = [&](int k, const Evaluation& e, double objective, double best) {
+      std::fprintf(stderr,
+                   "  evaluation %4d: objective %8.5f (best %8.5f), loss %8.5f, targets met %2d/%zu, decisions met %2d/%zu\n",
+                   k, objective, best, e.loss, e.targets_met, targets.targets.size(), e.decisions_met,
+                   targets.decisions.size());
+    };
+  }
+
+  auto previous_int = std::signal(SIGINT, on_calibrate_signal);
+  auto previous_term = std::signal(SIGTERM, on_calibrate_signal);
+  const CalibrationResult result = alignsim::calibrate(*scenario, targets, variables, co);
+  std::signal(SIGINT, previous_int);
+  std::signal(SIGTERM, previous_term);
+
+  ReportInfo info;
+  info.scenario_path = o.scenario;
+  info.targets_path = o.targets;
+  info.command_line = o.command_line;
+  info.software = "alignsim " + OutputWriter::software_version() + " (" + OutputWriter::git_commit() + ")";
+  info.options = co;
+  Scenario calibrated = *scenario;
+  for (std::size_t k = 0; k < variables.size(); ++k) {
+    info.final_values.push_back(rounded(variables[k], result.best[k]));
+    set_value(calibrated, variables[k], info.final_values.back());
+  }
+  info.final_evaluation = evaluate(calibrated, targets, co.ensemble);
+
+  if (!o.out.empty() && !result.interrupted) {
+    const fs::path out(o.out);
+    const fs::path base_dir = fs::absolute(out).parent_path();
+    const std::string extends = fs::relative(fs::absolute(o.scenario), base_dir, ec).generic_string();
+    std::string header = "The calibrated '" + scenario->name + "' scenario, written by `alignsim calibrate`; do not edit by hand,\n" +
+                         "run the calibration again (docs/calibration.md):\n  " + o.command_line + "\n" +
+                         "Start: " + met_line(result.start, targets) + ".\n" + "Calibrated: " +
+                         met_line(info.final_evaluation, targets) + " (" + std::to_string(o.runs) + " runs, seed " +
+                         std::to_string(o.seed) + ").";
+    if (!o.report.empty()) header += "\nReport: " + (fs::path(o.report) / "report.md").generic_string();
+    fs::create_directories(base_dir, ec);
+    if (!write_file(out, overlay_toml(*scenario, variables, info.final_values, extends.empty() ? o.scenario : extends, header))) {
+      return kFailure;
+    }
+    info.overlay_path = o.out;
+    // The file as written must give what was evaluated: load it back and check.
+    try {
+      const Scenario reloaded = load_scenario(out);
+      const Evaluation check = evaluate(reloaded, targets, co.ensemble);
+      if (check.loss != info.final_evaluation.loss) {
+        std::cerr << "alignsim: the calibrated file '" << o.out << "' gives loss " << check.loss << ", not "
+                  << info.final_evaluation.loss << "; the report shows the file's\n";
+        info.final_evaluation = check;
+      }
+    } catch (const ScenarioError& e) {
+      print(e, "the calibrated file", o.out);
+      return kFailure;
+    }
+  }
+
+  if (!o.report.empty()) {
+    const fs::path dir(o.report);
+    fs::create_directories(dir, ec);
+    if (!write_file(dir / "report.md", report_markdown(*scenario, targets, result, info)) ||
+        !write_file(dir / "report.json", report_json(*scenario, targets, result, info))) {
+      return kFailure;
+    }
+  }
+
+  std::cout << "calibration of '" << scenario->name << "': " << result.evaluations << " evaluations in "
+            << result.seconds << " s, stopped by " << result.stop_reason << "\n";
+  std::cout << "  before: " << met_line(result.start, targets) << "\n";
+  std::cout << "  after:  " << met_line(info.final_evaluation, targets) << "\n";
+  for (std::size_t k = 0; k < variables.size(); ++k) {
+    std::cout << "  " << variables[k].name << " = " << info.final_values[k] << " (was " << value_of(*scenario, variables[k])
+              << ")\n";
+  }
+  if (!info.overlay_path.empty()) std::cout << "wrote " << info.overlay_path << "\n";
+  if (!o.report.empty()) std::cout << "wrote " << (fs::path(o.report) / "report.md").string() << " and report.json\n";
+  if (result.interrupted) {
+    std::cerr << "alignsim: interrupted; the calibrated file was not written\n";
+    return kInterrupted;
+  }
+  return kOk;
+}
+
+CalibrateCommand::CalibrateCommand(CLI::App& app) {
+  auto& o = options_;
+  command_ = app.add_subcommand(
+      "calibrate", "Fit the model parameters and decision intercepts to the targets; write the calibrated overlay and a report");
+  command_->add_option("scenario", o.scenario, "Scenario entry file (TOML)")->required()->check(CLI::ExistingFile);
+  command_->add_option("--targets", o.targets, "Targets file (TOML)")->required()->check(CLI::ExistingFile);
+  command_->add_option("--out,-o", o.out, "Calibrated overlay to write (TOML extending the scenario)");
+  command_->add_option("--report", o.report, "Folder for report.md and report.json");
+  command_->add_option("--runs,-n", o.runs, "Runs per evaluation")->check(CLI::Range(1ULL, (1ULL << 32) - 16))->capture_default_str();
+  command_->add_option("--seed,-s", o.seed, "Random seed of every evaluation (common random numbers)")->capture_default_str();
+  command_->add_option("--max-evals", o.max_evals, "Ensembles the optimiser may run (0: evaluate the scenario only)")
+      ->check(CLI::Range(0, 1000000))->capture_default_str();
+  command_->add_option("--algorithm", o.algorithm, "NLopt local derivative-free algorithm")
+      ->check(CLI::IsMember({"sbplx", "bobyqa", "neldermead", "cobyla"}))->capture_default_str();
+  command_->add_option("--initial-step", o.initial_step, "First step, as a share of each free number's range")
+      ->check(CLI::Range(1e-6, 1.0))->capture_default_str();
+  command_->add_option("--prior-weight", o.prior_weight,
+                       "Weight of the pull toward the starting values (0: targets only)")
+      ->check(CLI::Range(0.0, 1e6))->capture_default_str();
+  command_->add_option("--free", o.free, "Free numbers to fit (default: all): k_a k_r k_b sigma shock_scale b0")
+      ->check(CLI::IsMember(free_variable_groups()))->delimiter(',');
+  command_->add_option("--threads,-t", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+  command_->add_flag("--quiet,-q", o.quiet, "No progress on stderr");
+}
+
+bool CalibrateCommand::chosen() const { return command_ && command_->parsed(); }
+
+int CalibrateCommand::run(const std::string& command_line) {
+  options_.command_line = command_line;
+  return calibrate(options_);
+}
+
+}  // namespace alignsim::app

@@ -1,0 +1,51 @@
+#pragma once
+/// `alignsim calibrate`: fits a scenario's free numbers to its targets and writes the calibrated
+/// overlay and a report (docs/calibration.md). Exit codes as in Commands.hpp.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace alignsim::app {
+
+struct CalibrateOptions {
+  std::string scenario;
+  std::string targets;
+  std::string out;     ///< the calibrated overlay to write; empty: none
+  std::string report;  ///< folder for report.md and report.json; empty: none
+  std::uint64_t runs = 2048;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  int max_evals = 1000;
+  std::string algorithm = "sbplx";
+  double initial_step = 0.1;
+  double prior_weight = 0.1;
+  std::vector<std::string> free;  ///< groups of free numbers (k_a, ..., b0); empty: all
+  bool quiet = false;
+  std::string command_line;
+};
+
+/// Runs the calibration: 0 done, 1 a file could not be written, 2 bad scenario, targets or
+/// arguments, 130 interrupted (the report is written, the calibrated file is not).
+int calibrate(const CalibrateOptions& options);
+
+/// Registers the `calibrate` subcommand on the program's parser. In main():
+///   alignsim::app::CalibrateCommand calibrate(app);                     // before app.parse
+///   if (calibrate.chosen()) return calibrate.run(joined(argc, argv));   // after it
+class CalibrateCommand {
+ public:
+  explicit CalibrateCommand(CLI::App& app);
+  bool chosen() const;
+  int run(const std::string& command_line);
+  const CalibrateOptions& options() const { return options_; }
+
+ private:
+  CLI::App* command_ = nullptr;
+  CalibrateOptions options_;
+};
+
+}  // namespace alignsim::app
