@@ -63,3 +63,15 @@ TEST_CASE("Box-Muller normals have mean 0, variance 1 and normal tails") {
   CHECK(std::fabs(var - 1.0) < 0.006);
   CHECK(beyond2 / n == doctest::Approx(0.0455).epsilon(0.03));  // P(|Z| > 2) = 0.0455
 }
+
+TEST_CASE("the unit-circle polynomial gives cos and sin of 2 pi u - pi/4 to float precision") {
+  double worst = 0;
+  for (int k = 0; k < (1 << 16); ++k) {
+    const float u = detail::uniform01(static_cast<std::uint32_t>(k) << 16 | 0x8000u);
+    float c = 0, s = 0;
+    detail::unit_circle(u, c, s);
+    const double angle = 2 * 3.14159265358979323846 * double{u} - 3.14159265358979323846 / 4;
+    worst = std::max({worst, std::fabs(c - std::cos(angle)), std::fabs(s - std::sin(angle))});
+  }
+  CHECK(worst < 5e-7);
+}
