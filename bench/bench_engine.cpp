@@ -148,7 +148,7 @@ std::string json_string(const std::string& s) {
 
 int main(int argc, char** argv) {
   CLI::App app{"alignsim benchmark: engine speed, scaling, memory and storage, against a NumPy peer"};
-  std::string scenario_path = "scenarios/baseline/scenario.toml";
+  std::string scenario_path = "scenarios/baseline/calibrated.toml";
   std::string alignsim_path = "build/sim/app/alignsim";
   std::string out_dir = "results/bench";
   std::string python = "/usr/bin/python3";

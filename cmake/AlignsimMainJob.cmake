@@ -3,7 +3,7 @@
 # paired comparison, printed and written as CSV; and the figures of both and of the comparison.
 set(ALIGNSIM_MAIN_RUNS 10000 CACHE STRING "Runs of each ensemble in the main job")
 set(ALIGNSIM_MAIN_SEED 1947 CACHE STRING "Seed of the main job")
-set(ALIGNSIM_MAIN_BASELINE scenarios/baseline/scenario.toml CACHE STRING "The baseline the main job runs")
+set(ALIGNSIM_MAIN_BASELINE scenarios/baseline/calibrated.toml CACHE STRING "The baseline the main job runs")
 set(ALIGNSIM_MAIN_COUNTERFACTUAL scenarios/counterfactuals/liaquat_moscow_1950.toml CACHE STRING
     "The counterfactual the main job compares with the baseline")
 find_program(ALIGNSIM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH REQUIRED)
