@@ -11,9 +11,10 @@
 
 namespace {
 
+/// The command line as the user would retype it: the program by its name, not its path.
 std::string joined(int argc, char** argv) {
-  std::string out;
-  for (int i = 0; i < argc; ++i) out += (i ? " " : "") + std::string(argv[i]);
+  std::string out = "alignsim";
+  for (int i = 1; i < argc; ++i) out += " " + std::string(argv[i]);
   return out;
 }
 
