@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <iostream>
 #include <map>
+#include <sstream>
 
 #include "alignsim/GitCommit.hpp"
 #include "alignsim/Version.hpp"
@@ -123,11 +125,13 @@ struct OutputWriter::Impl {
   std::uint64_t runs_written = 0, stored_written = 0;
   hsize_t chunk_runs = 1;  ///< runs per chunk of event_month and era_alignment: one block
   bool finished = false;
+  bool failed = false;  ///< a write failed
 
   Impl(fs::path path, const Scenario& s, const Model& m, OutputInfo i)
       : final_path(std::move(path)), scenario(s), model(m), info(std::move(i)) {}
 
-  [[noreturn]] void fail(const std::string& what, const std::string& detail) const {
+  [[noreturn]] void fail(const std::string& what, const std::string& detail) {
+    failed = true;
     std::string reason = detail;
     if (errno == ENOSPC) reason = "no space left on device (" + detail + ")";
     throw OutputError("cannot write '" + final_path.string() + "': " + what + ": " + reason);
@@ -466,12 +470,19 @@ OutputWriter::OutputWriter(fs::path path, const Scenario& scenario, const Model&
 
 OutputWriter::~OutputWriter() {
   if (impl_->finished || impl_->temp_path.empty()) return;
+  // After a failed write (a full disk, say) HDF5's C++ destructors report their own failures on
+  // stderr, below the message that already explains them: they are muted while the file is closed.
+  std::ostringstream muted;
+  std::streambuf* previous = impl_->failed ? std::cerr.rdbuf(muted.rdbuf()) : nullptr;
   try {
     impl_->file.close();
   } catch (...) {
   }
+  const fs::path temp = impl_->temp_path;
+  impl_.reset();
+  if (previous) std::cerr.rdbuf(previous);
   std::error_code ec;
-  fs::remove(impl_->temp_path, ec);
+  fs::remove(temp, ec);
 }
 
 void OutputWriter::prepare(RunBlock& block) { block.encoded = impl_->encode(block); }
