@@ -488,6 +488,9 @@ OutputWriter::~OutputWriter() {
 void OutputWriter::prepare(RunBlock& block) { block.encoded = impl_->encode(block); }
 
 void OutputWriter::write_block(const RunBlock& block) {
+  // Blocks are written from whichever worker thread runs the serial stage; HDF5 keeps its
+  // error-printing setting per thread, and the errors it would print are reported as exceptions.
+  H5::Exception::dontPrint();
   errno = 0;
   try {
     impl_->write_block(block);
@@ -499,6 +502,7 @@ void OutputWriter::write_block(const RunBlock& block) {
 
 void OutputWriter::finish(const Summary& summary, const std::vector<std::uint64_t>& event_count,
                           std::uint64_t runs_done, bool complete) {
+  H5::Exception::dontPrint();
   errno = 0;
   try {
     impl_->finish(summary, event_count, runs_done, complete);
