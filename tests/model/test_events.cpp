@@ -35,7 +35,7 @@ Ensemble simulate(const std::string& toml, int count, std::uint64_t seed = 11) {
 
 }  // namespace
 
-TEST_CASE("probability 0 never happens; probability 1 always happens, on its date") {
+TEST_CASE("probability 0 never happens and probability 1 always happens, on its date") {
   const auto e = simulate(kQuiet + event("never", "1951-03", "probability = 0.0\n") + event("always", "1951-03"), 500);
   for (std::size_t r = 0; r < e.runs.size(); ++r) {
     CHECK(e.month_of(r, "never") == -1);
@@ -43,7 +43,7 @@ TEST_CASE("probability 0 never happens; probability 1 always happens, on its dat
   }
 }
 
-TEST_CASE("a probability p event happens in a share p of runs; jitter spreads it uniformly") {
+TEST_CASE("a probability p event happens in a share p of runs, and jitter spreads it uniformly") {
   const auto e = simulate(kQuiet + event("maybe", "1953-06", "probability = 0.3\njitter_months = 3\n"), 4000);
   int happened = 0;
   std::vector<int> by_offset(7, 0);
