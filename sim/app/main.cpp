@@ -23,8 +23,16 @@ void add_simulation_options(CLI::App* cmd, alignsim::app::SimulateOptions& o, bo
   cmd->add_option("--runs,-n", o.runs, "Number of runs")->required()->check(CLI::Range(1ULL, (1ULL << 32) - 16));
   cmd->add_option("--seed,-s", o.seed, "Random seed (a 64-bit integer)")->required();
   cmd->add_option("--out,-o", o.out, "Output file (HDF5 / netCDF-4)")->required();
-  cmd->add_option("--store-runs,-k", o.store_runs,
-                  parallel ? "Store W of the first K runs (default 100)" : "Store W of the first K runs (default: all)");
+  cmd->add_option_function<std::string>(
+         "--store-runs,-k",
+         [&o](const std::string& k) { o.store_runs = k == "all" ? ~0ULL : std::stoull(k); },
+         parallel ? "Store W of the first K runs, or `all` (default 100)" : "Store W of the first K runs, or `all` (default)")
+      ->check(CLI::Validator(
+          [](const std::string& k) {
+            const bool digits = !k.empty() && k.find_first_not_of("0123456789") == std::string::npos;
+            return k == "all" || (digits && k.size() < 20) ? std::string() : "expected a number of runs or `all`, found '" + k + "'";
+          },
+          "K|all"));
   cmd->add_option("--deflate", o.deflate, "Deflate level for stored trajectories, 0 (none) to 9")
       ->check(CLI::Range(0, 9))->capture_default_str();
   cmd->add_option("--quantiles", o.quantiles, "Quantile levels of the summaries")

@@ -64,6 +64,17 @@ def test_missing_scenario_and_bad_arguments_exit_2():
     assert r.returncode == 0 and "--threads" in r.stdout and "--store-runs" in r.stdout
 
 
+def test_store_runs_takes_a_count_or_all():
+    for k, stored in (("all", 30), ("7", 7), ("0", 0)):
+        out = TMP / f"store_{k}.h5"
+        r = run("ensemble", SMALL, "--runs", "30", "--seed", "1", "--store-runs", k, "--out", str(out), "-q")
+        assert r.returncode == 0, r.stderr
+        with h5py.File(out) as f:
+            assert f["alignment"].shape[0] == stored and f.attrs["stored_runs"] == stored
+    r = run("ensemble", SMALL, "--runs", "30", "--seed", "1", "--store-runs", "lots", "--out", str(TMP / "x.h5"))
+    assert r.returncode == 2 and "expected a number of runs or `all`" in r.stderr, r.stderr
+
+
 def test_bad_output_path_exits_1_naming_it():
     r = run("run", SMALL, "--runs", "4", "--seed", "1", "--out", "/nonexistent/dir/out.h5")
     assert r.returncode == 1 and "/nonexistent/dir/out.h5" in r.stderr, r.stderr
