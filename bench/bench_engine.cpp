@@ -29,6 +29,7 @@
 
 #include "engine/Ensemble.hpp"
 #include "model/Model.hpp"
+#include "scenario/Quote.hpp"
 #include "scenario/ScenarioLoader.hpp"
 
 namespace fs = std::filesystem;
@@ -135,14 +136,6 @@ std::string trim(std::string s) {
   return s;
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
 
 }  // namespace
 
@@ -257,16 +250,16 @@ int main(int argc, char** argv) {
   const std::string flags = read_first_line("/proc/cpuinfo", "flags");
   const bool avx512 = flags.find("avx512f") != std::string::npos;
   std::ofstream json(fs::path(out_dir) / "bench.json");
-  json << "{\n  \"machine\": {\"cpu\": " << json_string(cpu) << ", \"cores\": " << cores
-       << ", \"memory\": " << json_string(mem) << ", \"avx512\": " << (avx512 ? "true" : "false")
-       << ", \"kernel\": " << json_string(std::string(u.sysname) + " " + u.release) << ", \"compiler\": "
-       << json_string("GCC " __VERSION__) << ", \"scenario\": " << json_string(scenario_path)
+  json << "{\n  \"machine\": {\"cpu\": " << quoted(cpu) << ", \"cores\": " << cores
+       << ", \"memory\": " << quoted(mem) << ", \"avx512\": " << (avx512 ? "true" : "false")
+       << ", \"kernel\": " << quoted(std::string(u.sysname) + " " + u.release) << ", \"compiler\": "
+       << quoted("GCC " __VERSION__) << ", \"scenario\": " << quoted(scenario_path)
        << ", \"months\": " << model.months() << ", \"agents\": " << model.agents() << ", \"events\": " << model.events()
        << "},\n  \"results\": [\n";
   for (std::size_t k = 0; k < results.size(); ++k) {
     const auto& r = results[k];
-    json << "    {\"name\": " << json_string(r.name) << ", \"value\": " << r.value << ", \"unit\": " << json_string(r.unit)
-         << ", \"higher_is_better\": " << (r.higher_is_better ? "true" : "false") << ", \"note\": " << json_string(r.note)
+    json << "    {\"name\": " << quoted(r.name) << ", \"value\": " << r.value << ", \"unit\": " << quoted(r.unit)
+         << ", \"higher_is_better\": " << (r.higher_is_better ? "true" : "false") << ", \"note\": " << quoted(r.note)
          << "}" << (k + 1 < results.size() ? "," : "") << "\n";
   }
   json << "  ]\n}\n";

@@ -1,5 +1,7 @@
 #include "Report.hpp"
 
+#include "scenario/Quote.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -22,26 +24,6 @@ std::string json_number(double x) {
   return buf;
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::string dyad(const Scenario& s, const DyadWindow& w) { return s.agents[w.a].id + "-" + s.agents[w.b].id; }
 
@@ -170,19 +152,19 @@ std::string report_json(const Scenario& s, const TargetSet& targets, const Calib
   const auto& after = info.final_evaluation;
   std::ostringstream o;
   o << "{\n";
-  o << "  \"software\": " << json_string(info.software) << ",\n";
-  o << "  \"command\": " << json_string(info.command_line) << ",\n";
-  o << "  \"scenario\": " << json_string(info.scenario_path) << ",\n";
-  o << "  \"targets_file\": " << json_string(info.targets_path) << ",\n";
-  o << "  \"calibrated_file\": " << (info.overlay_path.empty() ? "null" : json_string(info.overlay_path)) << ",\n";
+  o << "  \"software\": " << quoted(info.software) << ",\n";
+  o << "  \"command\": " << quoted(info.command_line) << ",\n";
+  o << "  \"scenario\": " << quoted(info.scenario_path) << ",\n";
+  o << "  \"targets_file\": " << quoted(info.targets_path) << ",\n";
+  o << "  \"calibrated_file\": " << (info.overlay_path.empty() ? "null" : quoted(info.overlay_path)) << ",\n";
   o << "  \"runs\": " << info.options.ensemble.runs << ",\n";
   o << "  \"seed\": " << info.options.ensemble.seed << ",\n";
-  o << "  \"algorithm\": " << json_string(algorithm_name(info.options.algorithm)) << ",\n";
+  o << "  \"algorithm\": " << quoted(algorithm_name(info.options.algorithm)) << ",\n";
   o << "  \"initial_step\": " << json_number(info.options.initial_step) << ",\n";
   o << "  \"prior_weight\": " << json_number(info.options.prior_weight) << ",\n";
   o << "  \"max_evals\": " << info.options.max_evals << ",\n";
   o << "  \"evaluations\": " << r.evaluations << ",\n";
-  o << "  \"stop_reason\": " << json_string(r.stop_reason) << ",\n";
+  o << "  \"stop_reason\": " << quoted(r.stop_reason) << ",\n";
   o << "  \"interrupted\": " << (r.interrupted ? "true" : "false") << ",\n";
   o << "  \"seconds\": " << json_number(r.seconds) << ",\n";
   o << "  \"loss\": {\"before\": " << json_number(before.loss) << ", \"after\": " << json_number(after.loss) << "},\n";
@@ -195,7 +177,7 @@ std::string report_json(const Scenario& s, const TargetSet& targets, const Calib
   o << "  \"free\": [\n";
   for (std::size_t k = 0; k < r.variables.size(); ++k) {
     const auto& v = r.variables[k];
-    o << "    {\"name\": " << json_string(v.name) << ", \"lo\": " << json_number(v.lo) << ", \"hi\": " << json_number(v.hi)
+    o << "    {\"name\": " << quoted(v.name) << ", \"lo\": " << json_number(v.lo) << ", \"hi\": " << json_number(v.hi)
       << ", \"before\": " << json_number(value_of(s, v)) << ", \"best\": " << json_number(r.best[k])
       << ", \"after\": " << json_number(k < info.final_values.size() ? info.final_values[k] : r.best[k]) << "}"
       << (k + 1 < r.variables.size() ? "," : "") << "\n";
@@ -205,8 +187,8 @@ std::string report_json(const Scenario& s, const TargetSet& targets, const Calib
     const auto& t = targets.targets[k];
     const auto& b = before.targets[k];
     const auto& a = after.targets[k];
-    o << "    {\"id\": " << json_string(t.id) << ", \"statistic\": " << json_string(statistic_name(t.statistic))
-      << ", \"what\": " << json_string(describe(s, t)) << ", \"band\": [" << json_number(a.lo) << ", " << json_number(a.hi)
+    o << "    {\"id\": " << quoted(t.id) << ", \"statistic\": " << quoted(statistic_name(t.statistic))
+      << ", \"what\": " << quoted(describe(s, t)) << ", \"band\": [" << json_number(a.lo) << ", " << json_number(a.hi)
       << "], \"before\": {\"value\": " << json_number(b.value) << ", \"met\": " << (b.met ? "true" : "false")
       << ", \"loss\": " << json_number(b.loss) << "}, \"after\": {\"value\": " << json_number(a.value)
       << ", \"met\": " << (a.met ? "true" : "false") << ", \"loss\": " << json_number(a.loss) << "}}"
@@ -217,8 +199,8 @@ std::string report_json(const Scenario& s, const TargetSet& targets, const Calib
     const auto& d = targets.decisions[k];
     const auto& b = before.decisions[k];
     const auto& a = after.decisions[k];
-    o << "    {\"event\": " << json_string(d.id) << ", \"date\": " << json_string(s.events[d.event].date.str())
-      << ", \"expect\": " << json_string(d.at_least ? "at_least" : "at_most") << ", \"share\": " << json_number(d.share)
+    o << "    {\"event\": " << quoted(d.id) << ", \"date\": " << quoted(s.events[d.event].date.str())
+      << ", \"expect\": " << quoted(d.at_least ? "at_least" : "at_most") << ", \"share\": " << json_number(d.share)
       << ", \"within_months\": " << (d.at_least ? std::to_string(d.within_months) : std::string("null"))
       << ", \"before\": {\"value\": " << json_number(b.value) << ", \"met\": " << (b.met ? "true" : "false")
       << "}, \"after\": {\"value\": " << json_number(a.value) << ", \"met\": " << (a.met ? "true" : "false") << "}}"

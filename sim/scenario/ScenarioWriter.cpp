@@ -1,5 +1,7 @@
 #include "ScenarioWriter.hpp"
 
+#include "Quote.hpp"
+
 #include <charconv>
 #include <sstream>
 
@@ -15,27 +17,6 @@ std::string num(double x) {
   return s;
 }
 
-std::string str(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 template <class F>
 std::string list(const std::vector<int>& items, F name) {
@@ -48,12 +29,12 @@ std::string list(const std::vector<int>& items, F name) {
 
 std::string to_toml(const Scenario& s, const Event& e) {
   std::ostringstream o;
-  const auto agent = [&](int i) { return str(s.agents[i].id); };
-  const auto event = [&](int k) { return str(s.events[k].id); };
-  o << "\n[[events]]\nid = " << str(e.id) << "\ndate = " << str(e.date.str()) << "\ntitle = " << str(e.title)
-    << "\nkind = " << str(e.kind) << "\nactors = " << list(e.actors, agent) << "\nsource = "
+  const auto agent = [&](int i) { return quoted(s.agents[i].id); };
+  const auto event = [&](int k) { return quoted(s.events[k].id); };
+  o << "\n[[events]]\nid = " << quoted(e.id) << "\ndate = " << quoted(e.date.str()) << "\ntitle = " << quoted(e.title)
+    << "\nkind = " << quoted(e.kind) << "\nactors = " << list(e.actors, agent) << "\nsource = "
     << list(e.source, [](int x) { return std::to_string(x); }) << '\n';
-  if (!e.note.empty()) o << "note = " << str(e.note) << '\n';
+  if (!e.note.empty()) o << "note = " << quoted(e.note) << '\n';
   if (!e.is_decision()) {
     if (e.probability != 1.0) o << "probability = " << num(e.probability) << '\n';
     if (e.jitter_months != 0) o << "jitter_months = " << e.jitter_months << '\n';
@@ -62,7 +43,7 @@ std::string to_toml(const Scenario& s, const Event& e) {
   if (!e.excluded.empty()) o << "excludes = " << list(e.excluded, event) << '\n';
   if (e.decision) {
     const auto& d = *e.decision;
-    o << "decision = { from = " << str(d.from.str()) << ", to = " << str(d.to.str()) << ", b0 = " << num(d.b0);
+    o << "decision = { from = " << quoted(d.from.str()) << ", to = " << quoted(d.to.str()) << ", b0 = " << num(d.b0);
     o << ", dyads = [";
     for (std::size_t k = 0; k < d.dyads.size(); ++k) {
       o << (k ? ", " : "") << "{ a = " << agent(d.dyads[k].a) << ", b = " << agent(d.dyads[k].b)
@@ -80,7 +61,7 @@ std::string to_toml(const Scenario& s, const Event& e) {
     o << "sd = " << num(k.sd) << "\nboth_ways = " << (k.both_ways ? "true" : "false") << '\n';
   }
   for (const auto& h : e.shifts) {
-    o << "[[events.shifts]]\nagent = " << agent(h.agent) << "\nissue = " << str(s.issues[h.issue].id) << '\n';
+    o << "[[events.shifts]]\nagent = " << agent(h.agent) << "\nissue = " << quoted(s.issues[h.issue].id) << '\n';
     if (h.position) o << "position = " << num(*h.position) << '\n';
     if (h.position_delta) o << "position_delta = " << num(*h.position_delta) << '\n';
     if (h.salience) o << "salience = " << num(*h.salience) << '\n';
@@ -90,35 +71,35 @@ std::string to_toml(const Scenario& s, const Event& e) {
     o << "[[events.capabilities]]\nagent = " << agent(c.agent) << '\n';
     if (c.value) o << "value = " << num(*c.value) << '\n'; else o << "factor = " << num(*c.factor) << '\n';
   }
-  for (const auto& r : e.renames) o << "[[events.renames]]\nagent = " << agent(r.agent) << "\nname = " << str(r.name) << '\n';
+  for (const auto& r : e.renames) o << "[[events.renames]]\nagent = " << agent(r.agent) << "\nname = " << quoted(r.name) << '\n';
   return o.str();
 }
 
 std::string to_toml(const Scenario& s) {
   std::ostringstream o;
-  const auto agent = [&](int i) { return str(s.agents[i].id); };
+  const auto agent = [&](int i) { return quoted(s.agents[i].id); };
   const auto& p = s.parameters;
 
-  o << "[scenario]\nname = " << str(s.name) << "\ntitle = " << str(s.title) << '\n';
-  if (!s.description.empty()) o << "description = " << str(s.description) << '\n';
-  if (!s.question.empty()) o << "question = " << str(s.question) << '\n';
+  o << "[scenario]\nname = " << quoted(s.name) << "\ntitle = " << quoted(s.title) << '\n';
+  if (!s.description.empty()) o << "description = " << quoted(s.description) << '\n';
+  if (!s.question.empty()) o << "question = " << quoted(s.question) << '\n';
   if (!s.source.empty()) o << "source = " << list(s.source, [](int x) { return std::to_string(x); }) << '\n';
-  o << "\n[parameters]\nstart = " << str(p.start.str()) << "\nend = " << str(p.end.str())
+  o << "\n[parameters]\nstart = " << quoted(p.start.str()) << "\nend = " << quoted(p.end.str())
     << "\nk_a = " << num(p.k_a) << "\nk_r = " << num(p.k_r) << "\nk_b = " << num(p.k_b)
     << "\nsigma = " << num(p.sigma) << "\nshock_scale = " << num(p.shock_scale) << '\n';
 
   for (const auto& a : s.agents) {
-    o << "\n[[agents]]\nid = " << str(a.id) << "\nname = " << str(a.name) << "\ncapability = " << num(a.capability)
+    o << "\n[[agents]]\nid = " << quoted(a.id) << "\nname = " << quoted(a.name) << "\ncapability = " << num(a.capability)
       << '\n';
-    if (!a.note.empty()) o << "note = " << str(a.note) << '\n';
+    if (!a.note.empty()) o << "note = " << quoted(a.note) << '\n';
   }
-  for (const auto& i : s.issues) o << "\n[[issues]]\nid = " << str(i.id) << "\nmeaning = " << str(i.meaning) << '\n';
+  for (const auto& i : s.issues) o << "\n[[issues]]\nid = " << quoted(i.id) << "\nmeaning = " << quoted(i.meaning) << '\n';
   for (int a = 0; a < s.agent_count(); ++a) {
     o << "\n[interests." << s.agents[a].id << "]\n";
     for (int i = 0; i < s.issue_count(); ++i) {
       const auto& x = s.interests[a][i];
       o << s.issues[i].id << " = { position = " << num(x.position) << ", salience = " << num(x.salience);
-      if (!x.note.empty()) o << ", note = " << str(x.note);
+      if (!x.note.empty()) o << ", note = " << quoted(x.note);
       o << " }\n";
     }
   }
@@ -127,8 +108,8 @@ std::string to_toml(const Scenario& s) {
       << '\n';
   }
   for (const auto& e : s.eras) {
-    o << "\n[[eras]]\nid = " << str(e.id) << "\ntitle = " << str(e.title) << "\nfrom = " << str(e.from.str())
-      << "\nto = " << str(e.to.str()) << '\n';
+    o << "\n[[eras]]\nid = " << quoted(e.id) << "\ntitle = " << quoted(e.title) << "\nfrom = " << quoted(e.from.str())
+      << "\nto = " << quoted(e.to.str()) << '\n';
   }
   for (const auto& e : s.events) o << to_toml(s, e);
   return o.str();
