@@ -130,6 +130,14 @@ def test_xarray_opens_the_file_with_labelled_dimensions():
     assert "[[events]]" in ds.attrs["scenario"]
 
 
+def test_netcdf_tools_read_the_file():
+    r = subprocess.run(["ncdump", "-h", str(TMP / "a.h5")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for line in ("time = 24 ;", "agent = 3 ;", "run = 64 ;", "float alignment(sample, time, agent, other) ;",
+                 "short event_month(run, event) ;", ':Conventions = "CF-1.8" ;'):
+        assert line in r.stdout, (line, r.stdout[:2000])
+
+
 def test_interrupt_leaves_a_partial_file_of_whole_runs():
     out = TMP / "interrupted.h5"
     p = subprocess.Popen([ALIGNSIM, "ensemble", SMALL, "--runs", "4000000000", "--seed", "1", "--threads", "2",
