@@ -41,6 +41,7 @@ int validate(const std::string& path) {
   if (!s) return kBadInput;
   const auto& p = s->parameters;
   std::cout << "scenario " << s->name << ": " << s->title << "\n";
+  if (!s->question.empty()) std::cout << "  question    " << s->question << "\n";
   std::cout << "  horizon     " << p.start.str() << " to " << p.end.str() << " (" << p.months() << " months)\n";
   std::cout << "  parameters  k_a = " << p.k_a << ", k_r = " << p.k_r << ", k_b = " << p.k_b
             << ", sigma = " << p.sigma << ", shock_scale = " << p.shock_scale << "\n";
