@@ -46,11 +46,6 @@ struct Result {
   std::string note;
 };
 
-class NullSink final : public BlockSink {
- public:
-  void write_block(const RunBlock&) override {}
-};
-
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 /// Run-steps per second of the engine with summaries only, best of `repeat`.
@@ -62,7 +57,7 @@ double kernel_rate(const Model& model, std::uint64_t runs, int threads, int repe
     o.seed = 1;
     o.threads = threads;
     o.store_runs = 0;
-    NullSink sink;
+    DiscardSink sink;
     const auto t0 = Clock::now();
     run_ensemble(model, o, sink);
     best = std::max(best, static_cast<double>(runs) * model.months() / seconds_since(t0));

@@ -40,11 +40,6 @@ struct Output {
   int a = -1, b = -1, from = 0, to = 0;
 };
 
-class NullSink final : public BlockSink {
- public:
-  void write_block(const RunBlock&) override {}
-};
-
 Output parse_output(const Scenario& s, const std::string& spec) {
   Output o;
   o.spec = spec;
@@ -82,7 +77,7 @@ std::vector<double> evaluate(const Scenario& s, const std::vector<Output>& outpu
   eo.seed = opt.seed;
   eo.threads = opt.threads;
   eo.store_runs = 0;
-  NullSink sink;
+  DiscardSink sink;
   const auto result = run_ensemble(model, eo, sink);
   const Summary summary = result.summary.finish({});
   std::vector<double> y;

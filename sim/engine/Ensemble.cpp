@@ -97,6 +97,8 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
       [&] { return SummaryAccumulator(n, model.months(), options.bins); });
   tbb::enumerable_thread_specific<std::unique_ptr<BatchState>> states;
   tbb::enumerable_thread_specific<std::unique_ptr<DyadBuffer>> buffers;
+  // Counted on the worker threads, not in the serial writing stage; integer sums merge in any order.
+  tbb::enumerable_thread_specific<std::vector<std::uint64_t>> event_counts(static_cast<std::size_t>(events), 0);
 
   EnsembleResult result{0, false, SummaryAccumulator(n, model.months(), options.bins),
                         std::vector<std::uint64_t>(static_cast<std::size_t>(events), 0), 0.0};
@@ -133,9 +135,13 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
       const int stored = std::clamp(block->stored - offset, 0, valid);
       BlockObserver observer(model, *buffer, *block, offset, stored);
       simulate_batch(model, options.seed, block->first + static_cast<std::uint64_t>(offset), valid, *state, observer);
+      auto& counts = event_counts.local();
       for (int e = 0; e < events; ++e) {
         const auto& fired = state->fired[model.position_of_event()[e]];
-        for (int l = 0; l < valid; ++l) block->event_month[static_cast<std::size_t>(offset + l) * events + e] = fired[l];
+        for (int l = 0; l < valid; ++l) {
+          block->event_month[static_cast<std::size_t>(offset + l) * events + e] = fired[l];
+          counts[e] += fired[l] >= 0;
+        }
       }
     }
     summary.add(*buffer, block->count);
@@ -147,11 +153,6 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   const auto write = [&](RunBlock* raw) {
     std::unique_ptr<RunBlock> block(raw);
     sink.write_block(*block);
-    for (int r = 0; r < block->count; ++r) {
-      for (int e = 0; e < events; ++e) {
-        if (block->event_month[static_cast<std::size_t>(r) * events + e] >= 0) ++result.event_count[e];
-      }
-    }
     result.runs_done += static_cast<std::uint64_t>(block->count);
     progress.update(result.runs_done);
   };
@@ -165,6 +166,9 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   });
 
   for (const auto& s : summaries) result.summary.merge(s);
+  for (const auto& counts : event_counts) {
+    for (int e = 0; e < events; ++e) result.event_count[e] += counts[e];
+  }
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return result;
 }

@@ -55,6 +55,12 @@ class BlockSink {
   virtual void write_block(const RunBlock& block) = 0;
 };
 
+/// A sink that keeps nothing: for callers that need only the summaries and event counts.
+class DiscardSink final : public BlockSink {
+ public:
+  void write_block(const RunBlock& /*block*/) override {}
+};
+
 struct EnsembleResult {
   std::uint64_t runs_done = 0;  ///< runs 0 .. runs_done - 1 were simulated and written
   bool interrupted = false;
