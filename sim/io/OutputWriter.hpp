@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "OutputPath.hpp"
 #include "engine/Ensemble.hpp"
 #include "scenario/Scenario.hpp"
 
@@ -24,12 +25,6 @@ struct OutputInfo {
   int deflate = 1;                  ///< deflate level for `alignment` (0: uncompressed)
   int block_runs = 256;             ///< the engine's block size: chunks of per-run datasets match blocks
   std::string history;              ///< the command line, for the CF `history` attribute
-};
-
-/// An error writing the output (bad path, full disk): the message names the file.
-class OutputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 class OutputWriter final : public BlockSink {
