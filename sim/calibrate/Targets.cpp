@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <regex>
-#include <sstream>
 #include <toml.hpp>
 
 #include "scenario/ScenarioError.hpp"
 #include "scenario/TomlFields.hpp"
+#include "scenario/TomlFile.hpp"
 
 namespace alignsim {
 
@@ -297,10 +296,7 @@ class Reader {
     return out;
   }
 
-  void syntax(const toml::exception& e) {
-    d_.add(detail::syntax_diagnostic(e));
-    d_.throw_if_any();
-  }
+  Diagnostics& diagnostics() { return d_; }
 
  private:
   const Scenario& s_;
@@ -311,26 +307,19 @@ class Reader {
 
 TargetSet load_targets_text(const std::string& text, const std::string& name, const Scenario& scenario) {
   Reader r(scenario);
-  std::istringstream in(text);
-  try {
-    const Value root = toml::parse<toml::discard_comments, std::map, std::vector>(in, name);
-    return r.read(root, name);
-  } catch (const toml::syntax_error& e) {
-    r.syntax(e);
-  }
+  if (const auto root = detail::parse_toml_text(text, name, r.diagnostics())) return r.read(*root, name);
+  r.diagnostics().throw_if_any();
   return {};
 }
 
 TargetSet load_targets(const std::filesystem::path& path, const Scenario& scenario) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ScenarioError({{path.string(), 0, 0,
-                          "cannot open targets file '" + path.string() + "': " +
-                              (std::filesystem::exists(path) ? "permission denied or not a file" : "no such file")}});
+  Reader r(scenario);
+  std::size_t budget = detail::kMaxTomlBytes;
+  if (const auto root = detail::read_toml_file(path, path.string(), nullptr, budget, r.diagnostics(), "targets file")) {
+    return r.read(*root, path.string());
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_targets_text(text.str(), path.string(), scenario);
+  r.diagnostics().throw_if_any();
+  return {};
 }
 
 }  // namespace alignsim
