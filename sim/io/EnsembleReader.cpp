@@ -5,6 +5,11 @@
 
 #include "OutputWriter.hpp"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+
 namespace alignsim {
 
 namespace {
@@ -30,6 +35,24 @@ std::string string_attr(const H5::H5File& f, const std::string& name) {
   return value;
 }
 
+herr_t deepest_error(unsigned, const H5E_error2_t* e, void* out) {
+  if (e->desc) *static_cast<std::string*>(out) = e->desc;  // walked downward: the last is the deepest
+  return 0;
+}
+
+/// Whether the file starts with HDF5's signature (at 0, or after a user block of 512 * 2^k bytes).
+bool has_hdf5_signature(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  static const char signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  for (std::uint64_t at = 0; in && at < (std::uint64_t{1} << 40); at = at ? 2 * at : 512) {
+    char head[8] = {};
+    in.seekg(static_cast<std::streamoff>(at));
+    if (!in.read(head, 8)) return false;
+    if (std::equal(head, head + 8, signature)) return true;
+  }
+  return false;
+}
+
 std::uint64_t u64_attr(const H5::H5File& f, const std::string& name) {
   std::uint64_t v = 0;
   f.openAttribute(name).read(H5::PredType::NATIVE_UINT64, &v);
@@ -37,6 +60,29 @@ std::uint64_t u64_attr(const H5::H5File& f, const std::string& name) {
 }
 
 }  // namespace
+
+namespace detail {
+
+std::string unreadable_reason(const std::filesystem::path& path) {
+  std::string deepest;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, deepest_error, &deepest);
+  unsigned long long eof = 0, base = 0, stored = 0;
+  if (std::sscanf(deepest.c_str(), "truncated file: eof = %llu, sblock->base_addr = %llu, stored_eof = %llu", &eof,
+                  &base, &stored) == 3) {
+    return "it is truncated: it holds " + std::to_string(eof) + " bytes of the " + std::to_string(stored) +
+           " its HDF5 header announces (an unfinished copy or transfer?)";
+  }
+  if (has_hdf5_signature(path)) return "it is a damaged HDF5 file (" + (deepest.empty() ? "unreadable" : deepest) + ")";
+  return "it is not an HDF5 file";
+}
+
+std::string never_closed_reason(const std::filesystem::path& path) {
+  const bool temporary = path.filename().string().find(".tmp-") != std::string::npos;
+  return std::string("its HDF5 metadata is incomplete: a file that was never closed") +
+         (temporary ? ", the temporary file of an alignsim that was killed: it is not a result" : " (killed while written?)");
+}
+
+}  // namespace detail
 
 struct EnsembleReader::Impl {
   EnsembleHeader header;
@@ -53,17 +99,24 @@ EnsembleReader::EnsembleReader(const std::filesystem::path& path) : impl_(std::m
   try {
     impl_->file = H5::H5File(h.path, H5F_ACC_RDONLY);
   } catch (const H5::Exception&) {
-    throw OutputError("cannot read '" + h.path + "': not an HDF5 file");
+    throw OutputError("cannot read '" + h.path + "': " + detail::unreadable_reason(path));
   }
   try {
     const auto& f = impl_->file;
-    if (!f.attrExists("format") || string_attr(f, "format") != "alignsim-ensemble") {
+    bool has_format = false;
+    try {
+      has_format = f.attrExists("format");
+    } catch (const H5::Exception&) {
+      throw OutputError("cannot read '" + h.path + "': " + detail::never_closed_reason(path));
+    }
+    if (!has_format || string_attr(f, "format") != "alignsim-ensemble") {
       throw OutputError("cannot read '" + h.path + "': not an alignsim ensemble file (no format = \"alignsim-ensemble\")");
     }
     h.title = string_attr(f, "title");
     h.status = string_attr(f, "status");
     h.seed = u64_attr(f, "seed");
     h.runs = u64_attr(f, "runs");
+    if (h.runs == 0) throw OutputError("cannot read '" + h.path + "': it holds no runs");
     h.scenario_sha256 = string_attr(f, "scenario_sha256");
     h.agents = read_strings(f.openDataSet("agent"));
     h.events = read_strings(f.openDataSet("event"));
@@ -135,44 +188,56 @@ void write_field(H5::Group& g, const std::string& name, const std::vector<Differ
 
 }  // namespace
 
-void write_comparison_h5(const std::filesystem::path& path, const ComparisonTable& t) {
+namespace {
+
+/// Group /comparison and everything in it; all of it is closed on return.
+void write_comparison_group(H5::H5File& file, const ComparisonTable& t) {
+  auto g = file.createGroup("comparison");
+  write_strings(g, "era", t.eras);
+  write_strings(g, "agent", t.agents);
+  write_strings(g, "other", t.agents);
+  write_strings(g, "event", t.events);
+  const std::vector<H5::DataSet> era_dims = {g.openDataSet("era"), g.openDataSet("agent"), g.openDataSet("other")};
+  const std::vector<H5::DataSet> event_dims = {g.openDataSet("event")};
+  const std::vector<hsize_t> ed = {t.eras.size(), t.agents.size(), t.agents.size()};
+  const std::vector<hsize_t> vd = {t.events.size()};
+  const std::pair<const char*, double Difference::*> fields[] = {
+      {"base", &Difference::base},   {"cf", &Difference::cf},     {"difference", &Difference::difference},
+      {"ci_low", &Difference::low},  {"ci_high", &Difference::high}, {"unpaired_ci_low", &Difference::unpaired_low},
+      {"unpaired_ci_high", &Difference::unpaired_high}};
+  for (const auto& [name, field] : fields) {
+    write_field(g, std::string("era_alignment_") + name, t.era_dyads, field, ed, era_dims);
+    write_field(g, std::string("event_probability_") + name, t.event_probability, field, vd, event_dims);
+  }
+  const auto str_attr = [&](const std::string& name, const std::string& value) {
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    auto a = g.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
+    const char* p = value.c_str();
+    a.write(type, &p);
+  };
+  str_attr("base", t.base_path);
+  str_attr("counterfactual", t.cf_path);
+  str_attr("method", "paired by run index (same seed: common random numbers); normal intervals of the mean paired difference");
+  auto runs = g.createAttribute("runs", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR));
+  runs.write(H5::PredType::NATIVE_UINT64, &t.runs);
+  auto seed = g.createAttribute("seed", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR));
+  seed.write(H5::PredType::NATIVE_UINT64, &t.seed);
+  auto level = g.createAttribute("level", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR));
+  level.write(H5::PredType::NATIVE_DOUBLE, &t.level);
+}
+
+}  // namespace
+
+void write_comparison_h5(const std::filesystem::path& path, const ComparisonTable& t, const std::string& shown) {
   H5::Exception::dontPrint();
+  errno = 0;
   try {
     H5::H5File file(path.string(), H5F_ACC_TRUNC);
-    auto g = file.createGroup("comparison");
-    write_strings(g, "era", t.eras);
-    write_strings(g, "agent", t.agents);
-    write_strings(g, "other", t.agents);
-    write_strings(g, "event", t.events);
-    const std::vector<H5::DataSet> era_dims = {g.openDataSet("era"), g.openDataSet("agent"), g.openDataSet("other")};
-    const std::vector<H5::DataSet> event_dims = {g.openDataSet("event")};
-    const std::vector<hsize_t> ed = {t.eras.size(), t.agents.size(), t.agents.size()};
-    const std::vector<hsize_t> vd = {t.events.size()};
-    const std::pair<const char*, double Difference::*> fields[] = {
-        {"base", &Difference::base},   {"cf", &Difference::cf},     {"difference", &Difference::difference},
-        {"ci_low", &Difference::low},  {"ci_high", &Difference::high}, {"unpaired_ci_low", &Difference::unpaired_low},
-        {"unpaired_ci_high", &Difference::unpaired_high}};
-    for (const auto& [name, field] : fields) {
-      write_field(g, std::string("era_alignment_") + name, t.era_dyads, field, ed, era_dims);
-      write_field(g, std::string("event_probability_") + name, t.event_probability, field, vd, event_dims);
-    }
-    const auto str_attr = [&](const std::string& name, const std::string& value) {
-      H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
-      auto a = g.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
-      const char* p = value.c_str();
-      a.write(type, &p);
-    };
-    str_attr("base", t.base_path);
-    str_attr("counterfactual", t.cf_path);
-    str_attr("method", "paired by run index (same seed: common random numbers); normal intervals of the mean paired difference");
-    auto runs = g.createAttribute("runs", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR));
-    runs.write(H5::PredType::NATIVE_UINT64, &t.runs);
-    auto seed = g.createAttribute("seed", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR));
-    seed.write(H5::PredType::NATIVE_UINT64, &t.seed);
-    auto level = g.createAttribute("level", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR));
-    level.write(H5::PredType::NATIVE_DOUBLE, &t.level);
+    write_comparison_group(file, t);
+    file.close();  // here, not in a destructor: a failure to flush (a full disk) is an error too
   } catch (const H5::Exception& e) {
-    throw OutputError("cannot write '" + path.string() + "': " + e.getDetailMsg());
+    throw OutputError("cannot write '" + (shown.empty() ? path.string() : shown) + "': " +
+                      (errno == ENOSPC ? "no space left on device (" + e.getDetailMsg() + ")" : e.getDetailMsg()));
   }
 }
 

@@ -37,6 +37,13 @@ class EnsembleReader {
   std::unique_ptr<Impl> impl_;
 };
 
+namespace detail {
+/// Why HDF5 could not open `path` (call right after it failed): truncated, damaged or not HDF5.
+std::string unreadable_reason(const std::filesystem::path& path);
+/// Why a file HDF5 opened has unreadable metadata: never closed (a killed writer's file).
+std::string never_closed_reason(const std::filesystem::path& path);
+}  // namespace detail
+
 /// One row of a comparison: an estimate of CF - BASE with paired and unpaired intervals.
 struct Difference {
   double base = 0, cf = 0, difference = 0;
@@ -53,7 +60,8 @@ struct ComparisonTable {
   std::vector<Difference> event_probability;  ///< [event]: difference in the probability that it happened
 };
 
-/// Writes the comparison as group /comparison of a new HDF5 file (replaced if it exists).
-void write_comparison_h5(const std::filesystem::path& path, const ComparisonTable& table);
+/// Writes the comparison as group /comparison of an HDF5 file at `path`, truncating it: the
+/// temporary file of an OutputPath, which the caller commits. Errors name `shown` (default: path).
+void write_comparison_h5(const std::filesystem::path& path, const ComparisonTable& table, const std::string& shown = "");
 
 }  // namespace alignsim

@@ -278,8 +278,8 @@ std::vector<fs::path> OutputPath::stale_temporaries(const fs::path& folder) {
   return out;
 }
 
-void write_text_output(OutputPath& out, const std::string& text) {
-  const int fd = ::open(out.temp_path().c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+void OutputPath::write(const std::string& text) {
+  const int fd = ::open(temp_.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
   int error = fd < 0 ? errno : 0;
   for (std::size_t done = 0; fd >= 0 && !error && done < text.size();) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
@@ -289,10 +289,14 @@ void write_text_output(OutputPath& out, const std::string& text) {
   }
   if (fd >= 0 && ::close(fd) != 0 && !error) error = errno;
   if (error) {
-    out.discard();
-    throw OutputError("cannot write " + quoted(out.path()) + ": " +
+    discard();
+    throw OutputError("cannot write " + quoted(shown_) + ": " +
                       (error == ENOSPC ? std::string("no space left on device") : os_error(error)));
   }
+}
+
+void write_text_output(OutputPath& out, const std::string& text) {
+  out.write(text);
   out.commit();
 }
 

@@ -48,6 +48,10 @@ class OutputPath {
   /// Where the content goes until commit().
   const std::filesystem::path& temp_path() const { return temp_; }
 
+  /// Writes `text` as the whole temporary file (CSV, TOML, Markdown, JSON); throws OutputError,
+  /// having removed it. commit() then puts it in place.
+  void write(const std::string& text);
+
   /// Flushes the temporary file to disk and renames it to the final path. Without `--overwrite`
   /// it never replaces a file that appeared there meanwhile. Throws OutputError.
   void commit();
@@ -74,7 +78,7 @@ class OutputPath {
   bool committed_ = false;
 };
 
-/// Writes `text` to a text output (CSV, TOML, Markdown, JSON) and commits it. Throws OutputError.
+/// out.write(text), then out.commit(). Throws OutputError.
 void write_text_output(OutputPath& out, const std::string& text);
 
 }  // namespace alignsim

@@ -48,7 +48,7 @@ void remove_temporaries() {
   }
 }
 
-extern "C" void on_signal(int sig) {
+extern "C" void alignsim_output_signal(int sig) {
   const int saved_errno = errno;
   if (is_stopping(sig)) {
     if (std::atomic<bool>* stop = g_stop.load()) {
@@ -71,12 +71,12 @@ void install(int sig) {
   ::sigaction(sig, nullptr, &previous);
   if (previous.sa_flags & SA_SIGINFO) {
     if (previous.sa_sigaction == nullptr) return;
-  } else if (previous.sa_handler == SIG_IGN || previous.sa_handler == on_signal) {
+  } else if (previous.sa_handler == SIG_IGN || previous.sa_handler == alignsim_output_signal) {
     return;  // ignored from the start (nohup) stays ignored; ours already
   }
   g_previous[sig] = previous;
   struct sigaction action {};
-  action.sa_handler = on_signal;
+  action.sa_handler = alignsim_output_signal;
   sigemptyset(&action.sa_mask);
   for (const int s : kStopping) sigaddset(&action.sa_mask, s);
   action.sa_flags = SA_RESTART;
