@@ -26,6 +26,7 @@ struct CalibrateOptions {
   double prior_weight = 0.1;
   std::vector<std::string> free;  ///< groups of free numbers (k_a, ..., b0); empty: all
   bool quiet = false;
+  bool overwrite = false;  ///< replace an existing calibrated file and report
   std::string command_line;
 };
 

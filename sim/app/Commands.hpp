@@ -7,8 +7,10 @@
 
 namespace alignsim::app {
 
-/// Exit codes: 0 success, 1 a runtime failure (I/O), 2 bad input (scenario, arguments),
-/// 130 interrupted (the output then holds the runs finished, status "partial").
+/// Exit codes: 0 success, 1 a failure writing an output (nothing is left under its name), 2 bad
+/// input (scenario, arguments, an output path the rule refuses: io/OutputPath.hpp), 130
+/// interrupted (the output then holds the runs finished, status "partial"; if none finished,
+/// nothing is written).
 enum Exit : int { kOk = 0, kFailure = 1, kBadInput = 2, kInterrupted = 130 };
 
 int validate(const std::string& scenario_path);
@@ -30,6 +32,8 @@ struct SimulateOptions {
   int deflate = 1;
   bool quiet = false;
   std::vector<double> quantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
+  bool overwrite = false;  ///< replace an existing output file
+  bool resume = false;     ///< complete the partial file `out` (same scenario, seed and options)
   std::string command_line;
 };
 

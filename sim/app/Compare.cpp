@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
+#include <memory>
+#include <sstream>
 #include <iostream>
 #include <map>
 #include <stdexcept>
@@ -136,13 +138,67 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
   return t;
 }
 
+namespace {
+
+/// Warnings about a comparison that is valid but cannot show anything.
+void warn_if_pointless(const CompareOptions& o) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(o.base, o.cf, ec)) {
+    std::cerr << "alignsim: warning: '" << o.base << "' and '" << o.cf
+              << "' are the same file: every difference is 0\n";
+    return;
+  }
+  const EnsembleReader base(o.base), cf(o.cf);
+  if (base.header().scenario_sha256 == cf.header().scenario_sha256) {
+    std::cerr << "alignsim: warning: '" << o.base << "' and '" << o.cf
+              << "' hold the same scenario: with the same seed every difference is 0\n";
+  }
+}
+
+/// The table as CSV text.
+std::string csv_text(const ComparisonTable& t) {
+  const std::size_t n = t.agents.size();
+  std::ostringstream csv;
+  csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high\n";
+  csv.precision(9);
+  for (std::size_t e = 0; e < t.eras.size(); ++e) {
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        const auto& d = t.era_dyads[e * n * n + i * n + j];
+        csv << "alignment," << t.eras[e] << ',' << t.agents[i] << ',' << t.agents[j] << ",," << d.base << ',' << d.cf
+            << ',' << d.difference << ',' << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high
+            << '\n';
+      }
+    }
+  }
+  for (std::size_t k = 0; k < t.events.size(); ++k) {
+    const auto& d = t.event_probability[k];
+    csv << "event_probability,,,," << t.events[k] << ',' << d.base << ',' << d.cf << ',' << d.difference << ','
+        << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high << '\n';
+  }
+  return csv.str();
+}
+
+}  // namespace
+
 int compare(const CompareOptions& o) {
+  // The outputs are checked, and their temporary files made, before any work.
+  std::unique_ptr<OutputPath> csv_out, h5_out;
+  try {
+    const std::vector<std::filesystem::path> inputs = {o.base, o.cf};
+    if (!o.csv.empty()) csv_out = std::make_unique<OutputPath>(o.csv, inputs, o.overwrite, "--csv");
+    if (!o.h5.empty()) h5_out = std::make_unique<OutputPath>(o.h5, inputs, o.overwrite, "--h5");
+  } catch (const OutputRefused& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
+  } catch (const OutputError& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kFailure;
+  }
   ComparisonTable t;
   try {
     t = compare_files(o.base, o.cf);
-  } catch (const OutputError& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
-    return kBadInput;
+    warn_if_pointless(o);
   } catch (const std::runtime_error& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kBadInput;
@@ -176,29 +232,11 @@ int compare(const CompareOptions& o) {
                 d.difference, d.low, d.high, d.unpaired_low, d.unpaired_high);
   }
   try {
-    if (!o.csv.empty()) {
-      std::ofstream csv(o.csv);
-      if (!csv) throw OutputError("cannot write '" + o.csv + "'");
-      csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high\n";
-      csv.precision(9);
-      for (std::size_t e = 0; e < t.eras.size(); ++e) {
-        for (std::size_t i = 0; i < n; ++i) {
-          for (std::size_t j = i + 1; j < n; ++j) {
-            const auto& d = t.era_dyads[e * n * n + i * n + j];
-            csv << "alignment," << t.eras[e] << ',' << t.agents[i] << ',' << t.agents[j] << ",," << d.base << ',' << d.cf
-                << ',' << d.difference << ',' << d.low << ',' << d.high << ',' << d.unpaired_low << ','
-                << d.unpaired_high << '\n';
-          }
-        }
-      }
-      for (std::size_t k = 0; k < t.events.size(); ++k) {
-        const auto& d = t.event_probability[k];
-        csv << "event_probability,,,," << t.events[k] << ',' << d.base << ',' << d.cf << ',' << d.difference << ','
-            << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high << '\n';
-      }
-      if (!csv.flush()) throw OutputError("cannot write '" + o.csv + "'");
+    if (csv_out) write_text_output(*csv_out, csv_text(t));
+    if (h5_out) {
+      write_comparison_h5(h5_out->temp_path(), t, h5_out->path().string());
+      h5_out->commit();
     }
-    if (!o.h5.empty()) write_comparison_h5(o.h5, t);
   } catch (const OutputError& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kFailure;
