@@ -64,6 +64,13 @@ std::uint64_t u64_attr(const H5::H5File& f, const std::string& name) {
 namespace detail {
 
 std::string unreadable_reason(const std::filesystem::path& path) {
+  const std::string temporary = path.filename().string().find(".tmp-") != std::string::npos
+                                    ? " (the temporary file of an alignsim that was killed: it is not a result)"
+                                    : "";
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0) {
+    return "it is empty" + temporary;
+  }
   std::string deepest;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, deepest_error, &deepest);
   unsigned long long eof = 0, base = 0, stored = 0;
@@ -72,8 +79,10 @@ std::string unreadable_reason(const std::filesystem::path& path) {
     return "it is truncated: it holds " + std::to_string(eof) + " bytes of the " + std::to_string(stored) +
            " its HDF5 header announces (an unfinished copy or transfer?)";
   }
-  if (has_hdf5_signature(path)) return "it is a damaged HDF5 file (" + (deepest.empty() ? "unreadable" : deepest) + ")";
-  return "it is not an HDF5 file";
+  if (has_hdf5_signature(path)) {
+    return "it is a damaged HDF5 file (" + (deepest.empty() ? "unreadable" : deepest) + ")" + temporary;
+  }
+  return "it is not an HDF5 file" + temporary;
 }
 
 std::string never_closed_reason(const std::filesystem::path& path) {
