@@ -113,6 +113,19 @@ int main(int argc, char** argv) {
       "ensemble", "Simulate runs 0..N-1 in parallel, streaming to the output file (same data as `run`)");
   add_simulation_options(ensemble, ensemble_options, true);
 
+  // A first word that names no command: say so (CLI11 would only ask for a command).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "alignsim: unknown command '" << argv[1] << "'; the commands are " << names << "\n";
+      return alignsim::app::kBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
