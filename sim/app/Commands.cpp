@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "engine/Ensemble.hpp"
 #include "io/OutputWriter.hpp"
@@ -172,7 +173,14 @@ int simulate(const SimulateOptions& o) {
     if (partial) {
       writer.copy_runs(*partial);
       eo.first_run = partial->runs_done();
-      summary.restore(partial->summary());
+      try {
+        summary.restore(partial->summary());
+      } catch (const std::invalid_argument&) {
+        throw OutputRefused("cannot resume '" + o.out + "': its saved state is damaged (sizes that do not fit the scenario)");
+      }
+      if (partial->event_count().size() != event_count.size()) {
+        throw OutputRefused("cannot resume '" + o.out + "': its saved event counts are damaged");
+      }
       event_count = partial->event_count();
       partial.reset();
     }

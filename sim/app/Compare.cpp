@@ -114,7 +114,7 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
   std::vector<float> era_a, era_b;
   const std::size_t ea = a.events.size(), eb = b.events.size();
   const std::size_t ra = a.eras.size() * n * n, rb = b.eras.size() * n * n;
-  constexpr std::uint64_t block = 65536;
+  const std::uint64_t block = std::min(base.runs_per_read(), cf.runs_per_read());  // bounded memory, whatever the files
   for (std::uint64_t first = 0; first < t.runs; first += block) {
     const std::uint64_t count = std::min(block, t.runs - first);
     base.read(first, count, em_a, era_a);

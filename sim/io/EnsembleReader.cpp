@@ -3,37 +3,18 @@
 #include <H5Cpp.h>
 #include <hdf5_hl.h>
 
+#include "H5Read.hpp"
 #include "OutputWriter.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
+#include <stdexcept>
 
 namespace alignsim {
 
 namespace {
-
-std::vector<std::string> read_strings(const H5::DataSet& ds) {
-  const auto space = ds.getSpace();
-  hsize_t n = 0;
-  space.getSimpleExtentDims(&n);
-  std::vector<char*> raw(n, nullptr);
-  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
-  type.setCset(H5T_CSET_UTF8);
-  if (n > 0) ds.read(raw.data(), type);
-  std::vector<std::string> out;
-  for (auto* p : raw) out.emplace_back(p ? p : "");
-  if (n > 0) H5Dvlen_reclaim(type.getId(), space.getId(), H5P_DEFAULT, raw.data());
-  return out;
-}
-
-std::string string_attr(const H5::H5File& f, const std::string& name) {
-  const auto a = f.openAttribute(name);
-  std::string value;
-  a.read(a.getStrType(), value);
-  return value;
-}
 
 herr_t deepest_error(unsigned, const H5E_error2_t* e, void* out) {
   if (e->desc) *static_cast<std::string*>(out) = e->desc;  // walked downward: the last is the deepest
@@ -51,12 +32,6 @@ bool has_hdf5_signature(const std::filesystem::path& path) {
     if (std::equal(head, head + 8, signature)) return true;
   }
   return false;
-}
-
-std::uint64_t u64_attr(const H5::H5File& f, const std::string& name) {
-  std::uint64_t v = 0;
-  f.openAttribute(name).read(H5::PredType::NATIVE_UINT64, &v);
-  return v;
 }
 
 }  // namespace
@@ -118,22 +93,35 @@ EnsembleReader::EnsembleReader(const std::filesystem::path& path) : impl_(std::m
     } catch (const H5::Exception&) {
       throw OutputError("cannot read '" + h.path + "': " + detail::never_closed_reason(path));
     }
-    if (!has_format || string_attr(f, "format") != "alignsim-ensemble") {
+    if (!has_format || detail::string_attribute(f, "format") != "alignsim-ensemble") {
       throw OutputError("cannot read '" + h.path + "': not an alignsim ensemble file (no format = \"alignsim-ensemble\")");
     }
-    h.title = string_attr(f, "title");
-    h.status = string_attr(f, "status");
-    h.seed = u64_attr(f, "seed");
-    h.runs = u64_attr(f, "runs");
+    h.title = detail::string_attribute(f, "title");
+    h.status = detail::string_attribute(f, "status");
+    h.seed = detail::unsigned_attribute(f, "seed");
+    h.runs = detail::unsigned_attribute(f, "runs");
     if (h.runs == 0) throw OutputError("cannot read '" + h.path + "': it holds no runs");
-    h.scenario_sha256 = string_attr(f, "scenario_sha256");
-    h.agents = read_strings(f.openDataSet("agent"));
-    h.events = read_strings(f.openDataSet("event"));
+    h.scenario_sha256 = detail::string_attribute(f, "scenario_sha256");
+    h.agents = detail::string_list(f.openDataSet("agent"));
+    h.events = detail::string_list(f.openDataSet("event"));
     impl_->event_month = f.openDataSet("event_month");
     impl_->has_eras = f.nameExists("era");
     if (impl_->has_eras) {
-      h.eras = read_strings(f.openDataSet("era"));
+      h.eras = detail::string_list(f.openDataSet("era"));
       impl_->era_alignment = f.openDataSet("era_alignment");
+    }
+    // The shapes the reads below rely on, checked once: a file could claim anything.
+    const auto malformed = [&](const std::string& what) {
+      throw OutputError("cannot read '" + h.path + "': it is not a well-formed alignsim file (" + what + ")");
+    };
+    const hsize_t R = h.runs, E = h.events.size(), N = h.agents.size(), eras = h.eras.size();
+    if (R > (std::uint64_t{1} << 32) - 16) malformed("runs = " + std::to_string(R) + ", more than any run simulates");
+    if (N < 2 || N > 16) malformed(std::to_string(N) + " agents, not 2 to 16");
+    if (detail::dims_of(impl_->event_month.getSpace()) != std::vector<hsize_t>{R, E}) {
+      malformed("event_month is not of runs x events, " + std::to_string(R) + " x " + std::to_string(E));
+    }
+    if (impl_->has_eras && detail::dims_of(impl_->era_alignment.getSpace()) != std::vector<hsize_t>{R, eras, N, N}) {
+      malformed("era_alignment is not of runs x eras x agents x agents");
     }
   } catch (const H5::Exception& e) {
     throw OutputError("cannot read '" + h.path + "': " + e.getDetailMsg());
@@ -144,12 +132,20 @@ EnsembleReader::~EnsembleReader() = default;
 
 const EnsembleHeader& EnsembleReader::header() const { return impl_->header; }
 
+std::uint64_t EnsembleReader::runs_per_read(std::size_t bytes) const {
+  const auto& h = impl_->header;
+  const std::size_t per_run = h.events.size() * sizeof(std::int16_t) +
+                              h.eras.size() * h.agents.size() * h.agents.size() * sizeof(float);
+  return std::max<std::uint64_t>(1, std::min<std::uint64_t>(65536, bytes / std::max<std::size_t>(per_run, 1)));
+}
+
 void EnsembleReader::read(std::uint64_t first, std::uint64_t count, std::vector<std::int16_t>& event_month,
                           std::vector<float>& era_alignment) const {
   const auto& h = impl_->header;
   const auto E = static_cast<hsize_t>(h.events.size());
   const auto N = static_cast<hsize_t>(h.agents.size());
   const auto eras = static_cast<hsize_t>(h.eras.size());
+  if (first > h.runs || count > h.runs - first) throw std::out_of_range("EnsembleReader::read past the last run");
   try {
     event_month.resize(count * E);
     if (E > 0 && count > 0) {

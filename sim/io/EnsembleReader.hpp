@@ -1,6 +1,7 @@
 #pragma once
 /// Reads what comparisons need from an ensemble output file, in blocks of runs so that memory does
-/// not grow with the number of runs. Errors (a missing or foreign file) name the file.
+/// not grow with the number of runs. Errors (a missing, damaged, foreign or malformed file) are
+/// OutputError naming the file; the shapes of what is read are checked when the file is opened.
 
 #include <cstdint>
 #include <filesystem>
@@ -28,7 +29,10 @@ class EnsembleReader {
   EnsembleReader& operator=(const EnsembleReader&) = delete;
 
   const EnsembleHeader& header() const;
-  /// Runs first .. first + count - 1: event months [run][event] and era means [run][era][agent][other].
+  /// Runs to read at a time so that one read's data takes at most `bytes` (at most 65536 runs).
+  std::uint64_t runs_per_read(std::size_t bytes = std::size_t{256} << 20) const;
+  /// Runs first .. first + count - 1 (within the file's runs): event months [run][event] and era
+  /// means [run][era][agent][other].
   void read(std::uint64_t first, std::uint64_t count, std::vector<std::int16_t>& event_month,
             std::vector<float>& era_alignment) const;
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "EnsembleReader.hpp"
+#include "H5Read.hpp"
 #include "engine/Ensemble.hpp"
 
 namespace alignsim {
@@ -14,31 +15,11 @@ namespace {
 constexpr const char* kGroup = "resume";
 
 std::string string_attr(const H5::H5Object& o, const std::string& name) {
-  if (!o.attrExists(name)) return "";
-  const auto a = o.openAttribute(name);
-  std::string value;
-  a.read(a.getStrType(), value);
-  return value;
+  return o.attrExists(name) ? detail::string_attribute(o, name) : "";
 }
 
-template <class T>
-T number_attr(const H5::H5Object& o, const std::string& name, const H5::PredType& type) {
-  T v{};
-  if (o.attrExists(name)) o.openAttribute(name).read(type, &v);
-  return v;
-}
-
-template <class T>
-std::vector<T> read_all(const H5::Group& g, const std::string& name, const H5::PredType& type) {
-  const auto ds = g.openDataSet(name);
-  const auto space = ds.getSpace();
-  std::vector<hsize_t> dims(static_cast<std::size_t>(space.getSimpleExtentNdims()));
-  space.getSimpleExtentDims(dims.data());
-  std::size_t n = 1;
-  for (const auto d : dims) n *= d;
-  std::vector<T> out(n);
-  if (n > 0) ds.read(out.data(), type);
-  return out;
+std::uint64_t number_attr(const H5::H5Object& o, const std::string& name) {
+  return o.attrExists(name) ? detail::unsigned_attribute(o, name) : 0;
 }
 
 template <class T>
@@ -114,24 +95,24 @@ PartialOutput::PartialOutput(const std::filesystem::path& path, const OutputInfo
     same(software == ours, "it was written by alignsim " + software + ", this is alignsim " + ours);
     same(string_attr(f, "scenario_sha256") == sha256_hex(info.scenario_toml),
          "its scenario differs from this one (compare `alignsim resolve` with the file's `scenario` attribute)");
-    const auto seed = number_attr<std::uint64_t>(f, "seed", H5::PredType::NATIVE_UINT64);
+    const auto seed = number_attr(f, "seed");
     same(seed == info.seed, "it was started with --seed " + std::to_string(seed) + ", not " + std::to_string(info.seed));
-    const auto runs = number_attr<std::uint64_t>(f, "runs_requested", H5::PredType::NATIVE_UINT64);
+    const auto runs = number_attr(f, "runs_requested");
     same(runs == info.runs, "it was started with --runs " + std::to_string(runs) + ", not " + std::to_string(info.runs));
-    const auto store = number_attr<std::uint64_t>(g, "store_runs", H5::PredType::NATIVE_UINT64);
+    const auto store = number_attr(g, "store_runs");
     same(store == info.stored_runs, "it stores W of " + std::to_string(store) + " runs, not " +
                                         std::to_string(info.stored_runs) + " (--store-runs)");
-    const auto deflate = number_attr<std::int32_t>(g, "deflate", H5::PredType::NATIVE_INT32);
+    const auto deflate = static_cast<int>(number_attr(g, "deflate"));
     same(deflate == info.deflate, "it was started with --deflate " + std::to_string(deflate) + ", not " +
                                       std::to_string(info.deflate));
-    const auto block = number_attr<std::int32_t>(g, "block_runs", H5::PredType::NATIVE_INT32);
+    const auto block = static_cast<int>(number_attr(g, "block_runs"));
     same(block == effective_block_runs(info.block_runs),
          "it was written in blocks of " + std::to_string(block) + " runs, not " +
              std::to_string(effective_block_runs(info.block_runs)) + " (--block-runs)");
-    const auto quantiles = read_all<double>(f.openGroup("/"), "quantile", H5::PredType::NATIVE_DOUBLE);
+    const auto quantiles = detail::all_values<double>(f.openDataSet("quantile"), 1, H5::PredType::NATIVE_DOUBLE);
     same(quantiles == info.quantiles,
          "its quantile levels are " + list(quantiles) + ", not " + list(info.quantiles) + " (--quantiles)");
-    const auto file_bins = number_attr<std::int32_t>(f, "histogram_bins", H5::PredType::NATIVE_INT32);
+    const auto file_bins = static_cast<int>(number_attr(f, "histogram_bins"));
     same(file_bins == bins, "its histograms have " + std::to_string(file_bins) + " bins, not " + std::to_string(bins));
     if (!differ.empty()) {
       std::string why;
@@ -139,13 +120,13 @@ PartialOutput::PartialOutput(const std::filesystem::path& path, const OutputInfo
       throw OutputRefused(shown + why + ". A resumed file must come from the same command and build");
     }
     auto& s = impl_->summary;
-    impl_->runs_done = number_attr<std::uint64_t>(f, "runs", H5::PredType::NATIVE_UINT64);
-    impl_->stored = number_attr<std::uint64_t>(f, "stored_runs", H5::PredType::NATIVE_UINT64);
-    s.runs = number_attr<std::uint64_t>(g, "summary_runs", H5::PredType::NATIVE_UINT64);
-    s.sum = read_all<std::int64_t>(g, "sum", H5::PredType::NATIVE_INT64);
-    s.sum_squares = read_all<std::uint64_t>(g, "sum_squares", H5::PredType::NATIVE_UINT64);
-    s.histogram = read_all<std::uint32_t>(g, "histogram", H5::PredType::NATIVE_UINT32);
-    impl_->event_count = read_all<std::uint64_t>(g, "event_count", H5::PredType::NATIVE_UINT64);
+    impl_->runs_done = number_attr(f, "runs");
+    impl_->stored = number_attr(f, "stored_runs");
+    s.runs = number_attr(g, "summary_runs");
+    s.sum = detail::all_values<std::int64_t>(g.openDataSet("sum"), 1, H5::PredType::NATIVE_INT64);
+    s.sum_squares = detail::all_values<std::uint64_t>(g.openDataSet("sum_squares"), 2, H5::PredType::NATIVE_UINT64);
+    s.histogram = detail::all_values<std::uint32_t>(g.openDataSet("histogram"), 2, H5::PredType::NATIVE_UINT32);
+    impl_->event_count = detail::all_values<std::uint64_t>(g.openDataSet("event_count"), 1, H5::PredType::NATIVE_UINT64);
     impl_->created = string_attr(f, "created");
     impl_->history = string_attr(f, "history");
     if (s.runs != impl_->runs_done || impl_->runs_done == 0 || impl_->runs_done >= info.runs) {
