@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
                           "An output: probability:EVENT_ID or mean:A-B:YYYY-MM:YYYY-MM (mean M over the months)")
       ->required();
   sensitivity->add_option("--parameter", sens.parameters,
-                          "A parameter to vary, name or name=lo:hi (default: k_a, k_r, k_b, sigma, shock_scale)");
+                          "A parameter to vary, name or name=lo:hi (default: k_a, k_r, k_b, sigma, shock_scale, k_p, k_0)");
   sensitivity->add_option("--runs,-n", sens.runs, "Runs per design point")->capture_default_str()->check(CLI::Range(16ULL, 1ULL << 30));
   sensitivity->add_option("--seed,-s", sens.seed, "Seed of the runs and of the design")->capture_default_str();
   sensitivity->add_option("--trajectories,-r", sens.trajectories, "Morris trajectories")->capture_default_str()->check(CLI::Range(2, 1000));
