@@ -250,17 +250,27 @@ void dyad_year(const EnsembleReader& reader, std::ostream& o) {
   }
 }
 
+/// Runs read at once: a block of the baseline's event months and era means takes about 16 MB.
+constexpr std::uint64_t kRunBlock = 16384;
+
+/// Calls f(first, count, event_month, era_alignment) for each block of runs, in run order.
+template <class F>
+void each_block(const EnsembleReader& reader, std::uint64_t block, F f) {
+  std::vector<std::int16_t> months;
+  std::vector<float> eras;
+  for (std::uint64_t first = 0; first < reader.header().runs; first += block) {
+    const std::uint64_t count = std::min(block, reader.header().runs - first);
+    reader.read(first, count, months, eras);
+    f(first, count, months, eras);
+  }
+}
+
 void events(const EnsembleReader& reader, std::ostream& o) {
   const auto& h = reader.header();
   const std::size_t E = h.events.size(), T = h.months.size();
   const auto probability = reader.event_probability();
   std::vector<std::uint64_t> count(E * T, 0), happened(E, 0);
-  std::vector<std::int16_t> months;
-  std::vector<float> unused;
-  constexpr std::uint64_t block = 65536;
-  for (std::uint64_t first = 0; first < h.runs; first += block) {
-    const std::uint64_t runs = std::min(block, h.runs - first);
-    reader.read(first, runs, months, unused);
+  each_block(reader, kRunBlock, [&](std::uint64_t first, std::uint64_t runs, const auto& months, const auto&) {
     for (std::uint64_t r = 0; r < runs; ++r) {
       for (std::size_t e = 0; e < E; ++e) {
         const int t = months[r * E + e];
@@ -273,7 +283,7 @@ void events(const EnsembleReader& reader, std::ostream& o) {
         ++happened[e];
       }
     }
-  }
+  });
   comment_lines(h, "events",
                 {"date: the scheduled (historical) month; probability: share of all " + std::to_string(h.runs) +
                      " runs in which the event happened; happened: how many",
@@ -314,12 +324,7 @@ void runs(const EnsembleReader& reader, std::ostream& o) {
   Csv csv(o);
   csv.header(concat({"run", "era", "from", "to"}, concat(kDyadColumns, {"mean"})));
   const auto dyads = dyads_of(h);
-  std::vector<std::int16_t> unused;
-  std::vector<float> era;
-  constexpr std::uint64_t block = 16384;
-  for (std::uint64_t first = 0; first < h.runs; first += block) {
-    const std::uint64_t count = std::min(block, h.runs - first);
-    reader.read(first, count, unused, era);
+  each_block(reader, kRunBlock, [&](std::uint64_t first, std::uint64_t count, const auto&, const auto& era) {
     for (std::uint64_t r = 0; r < count; ++r) {
       for (std::size_t e = 0; e < eras; ++e) {
         for (const auto& d : dyads) {
@@ -330,7 +335,7 @@ void runs(const EnsembleReader& reader, std::ostream& o) {
         }
       }
     }
-  }
+  });
 }
 
 /// A failure writing the output file (exit 1), as against reading the input (exit 2).

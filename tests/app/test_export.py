@@ -75,6 +75,21 @@ def test_dyad_rows_are_ordered_by_code_with_the_agents_and_their_dyad():
     assert len(rows) == 3 * 24
 
 
+def test_agents_without_codes_give_empty_code_columns_in_agent_order():
+    folder = TMP / "uncoded"
+    folder.mkdir(exist_ok=True)
+    data = pathlib.Path(SMALL).parent
+    (folder / "small_events.toml").write_text((data / "small_events.toml").read_text())
+    text = pathlib.Path(SMALL).read_text()
+    (folder / "small.toml").write_text("\n".join(line for line in text.splitlines() if not line.startswith("ccode")))
+    path = simulate("uncoded.h5", "--runs", "8", scenario=str(folder / "small.toml"))
+    with h5py.File(path, "r") as f:
+        assert list(f["agent_ccode"][:]) == [-1, -1, -1]
+    _, rows = table(path, "dyad-year")
+    assert all(row["ccode1"] == "" and row["ccode2"] == "" for row in rows)
+    assert [row["dyad"] for row in rows[::2]] == ["AA-BB", "AA-CC", "BB-CC"]
+
+
 def test_dyad_month_is_the_files_summaries():
     path = small_file()
     comments, rows = table(path, "dyad-month")
