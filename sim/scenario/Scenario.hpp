@@ -61,6 +61,7 @@ struct Agent {
   std::string name;      ///< display name at the start (events may rename)
   double capability{};   ///< weight as a third party, > 0
   std::string note;      ///< justification (free text)
+  int ccode = 0;         ///< Correlates of War state code (e.g. 770 for Pakistan); 0: none given
 };
 
 struct Issue {

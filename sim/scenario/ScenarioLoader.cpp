@@ -243,15 +243,23 @@ class Loader {
 
   void read_agents_and_issues(Scenario& s) {
     std::map<std::string, const Value*> seen;
+    std::map<int, std::string> ccodes;
     for (const auto& [doc, value] : each("agents")) {
       Fields top(doc->root, doc->path, d_, false);
-      top.tables("agents", "[[agents]] with id, name, capability", [&](const Value& t) {
+      top.tables("agents", "[[agents]] with id, name, capability (and optionally note, ccode)", [&](const Value& t) {
         Fields f(t, "agent", d_);
         Agent a;
         a.id = f.string("id", true, "an id such as \"PK\"").value_or("");
         a.name = f.string("name", true, "a display name").value_or("");
         a.capability = f.number("capability", true, 1e-9, 1e9, "a number > 0").value_or(1.0);
         a.note = f.string("note", false).value_or("");
+        a.ccode = static_cast<int>(f.integer("ccode", false, 1, 999, "a Correlates of War state code, 1-999").value_or(0));
+        if (a.ccode && ccodes.count(a.ccode)) {
+          d_.at(*f.find("ccode"), "agent: ccode " + std::to_string(a.ccode) + " is already the code of agent '" +
+                                      ccodes[a.ccode] + "'");
+        } else if (a.ccode) {
+          ccodes[a.ccode] = a.id;
+        }
         if (!a.id.empty() && !std::regex_match(a.id, agent_id_pattern())) {
           d_.at(*f.find("id"), "agent: 'id' must be 2-16 characters A-Z, 0-9, _ starting with a letter, found \"" +
                                    a.id + "\"");

@@ -116,6 +116,7 @@ std::string to_toml(const Scenario& s) {
     o << "\n[[agents]]\nid = " << quoted(a.id) << "\nname = " << quoted(a.name) << "\ncapability = " << num(a.capability)
       << '\n';
     if (!a.note.empty()) o << "note = " << quoted(a.note) << '\n';
+    if (a.ccode) o << "ccode = " << a.ccode << '\n';
   }
   for (const auto& i : s.issues) o << "\n[[issues]]\nid = " << quoted(i.id) << "\nmeaning = " << quoted(i.meaning) << '\n';
   for (int a = 0; a < s.agent_count(); ++a) {

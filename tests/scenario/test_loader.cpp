@@ -44,6 +44,16 @@ TEST_CASE("the small test scenario loads with its include and every field resolv
   CHECK(arms.required == std::vector<int>{s.event_index("cc_joins_aa_pact")});
   CHECK(arms.capabilities.at(0).factor.value() == doctest::Approx(1.2));
   CHECK(s.events[s.event_index("bb_renamed")].renames.at(0).name == "New Borduria");
+  CHECK(s.agents[0].ccode == 365);
+  CHECK(s.agents[1].ccode == 2);
+  CHECK(s.agents[2].ccode == 710);
+}
+
+TEST_CASE("an agent's Correlates of War code is optional and survives writing back") {
+  const std::string text = to_toml(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
+  CHECK(text.find("ccode = 2\n") != std::string::npos);
+  CHECK(load_scenario_text(text, "resolved.toml").agents[1].ccode == 2);
+  CHECK(test::scenario_from(test::three_agents("k_a = 0.05")).agents[0].ccode == 0);
 }
 
 TEST_CASE("a scenario written back as TOML loads to the same scenario") {
