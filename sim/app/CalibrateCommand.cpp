@@ -202,7 +202,7 @@ CalibrateCommand::CalibrateCommand(CLI::App& app) {
   command_->add_option("--prior-weight", o.prior_weight,
                        "Weight of the pull toward the starting values (0: targets only)")
       ->check(CLI::Range(0.0, 1e6))->capture_default_str();
-  command_->add_option("--free", o.free, "Free numbers to fit (default: all): k_a k_r k_b sigma shock_scale b0")
+  command_->add_option("--free", o.free, "Free numbers to fit (default: all): any parameter of the scenario format (k_a, ..., response_force) and b0 (every decision's intercept)")
       ->check(CLI::IsMember(free_variable_groups()))->delimiter(',');
   command_->add_option("--threads,-t", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   command_->add_flag("--quiet,-q", o.quiet, "No progress on stderr");

@@ -3,6 +3,8 @@
 #include <H5Cpp.h>
 #include <hdf5_hl.h>
 
+#include <algorithm>
+
 #include "OutputWriter.hpp"
 
 namespace alignsim {
@@ -36,12 +38,24 @@ std::uint64_t u64_attr(const H5::H5File& f, const std::string& name) {
   return v;
 }
 
+template <class T>
+std::vector<T> read_all(const H5::DataSet& ds, const H5::PredType& type) {
+  const auto space = ds.getSpace();
+  std::vector<hsize_t> dims(static_cast<std::size_t>(space.getSimpleExtentNdims()));
+  if (!dims.empty()) space.getSimpleExtentDims(dims.data());
+  std::size_t n = 1;
+  for (const auto d : dims) n *= d;
+  std::vector<T> out(n);
+  if (n > 0) ds.read(out.data(), type);
+  return out;
+}
+
 }  // namespace
 
 struct EnsembleReader::Impl {
   EnsembleHeader header;
   H5::H5File file;
-  H5::DataSet event_month, era_alignment;
+  H5::DataSet event_month, era_alignment, alignment;
   bool has_eras = false;
 };
 
@@ -64,13 +78,30 @@ EnsembleReader::EnsembleReader(const std::filesystem::path& path) : impl_(std::m
     h.status = string_attr(f, "status");
     h.seed = u64_attr(f, "seed");
     h.runs = u64_attr(f, "runs");
+    h.stored_runs = u64_attr(f, "stored_runs");
+    f.openAttribute("histogram_bins").read(H5::PredType::NATIVE_INT, &h.histogram_bins);
     h.scenario_sha256 = string_attr(f, "scenario_sha256");
+    h.software_version = string_attr(f, "software_version");
+    h.git_commit = string_attr(f, "git_commit");
     h.agents = read_strings(f.openDataSet("agent"));
+    h.ccodes.assign(h.agents.size(), 0);
+    if (f.nameExists("agent_ccode")) {
+      const auto codes = read_all<int>(f.openDataSet("agent_ccode"), H5::PredType::NATIVE_INT);
+      for (std::size_t a = 0; a < codes.size() && a < h.ccodes.size(); ++a) h.ccodes[a] = std::max(0, codes[a]);
+    }
+    h.months = read_strings(f.openDataSet("month"));
+    h.quantiles = read_all<double>(f.openDataSet("quantile"), H5::PredType::NATIVE_DOUBLE);
     h.events = read_strings(f.openDataSet("event"));
+    h.event_titles = read_strings(f.openDataSet("event_title"));
+    h.event_dates = read_strings(f.openDataSet("event_date"));
+    h.event_kinds = read_strings(f.openDataSet("event_kind"));
     impl_->event_month = f.openDataSet("event_month");
+    impl_->alignment = f.openDataSet("alignment");
     impl_->has_eras = f.nameExists("era");
     if (impl_->has_eras) {
       h.eras = read_strings(f.openDataSet("era"));
+      h.era_from = read_strings(f.openDataSet("era_from"));
+      h.era_to = read_strings(f.openDataSet("era_to"));
       impl_->era_alignment = f.openDataSet("era_alignment");
     }
   } catch (const H5::Exception& e) {
@@ -107,6 +138,55 @@ void EnsembleReader::read(std::uint64_t first, std::uint64_t count, std::vector<
     }
   } catch (const H5::Exception& e) {
     throw OutputError("cannot read runs " + std::to_string(first) + " to " + std::to_string(first + count - 1) +
+                      " of '" + h.path + "': " + e.getDetailMsg());
+  }
+}
+
+Summary EnsembleReader::summary() const {
+  const auto& h = impl_->header;
+  Summary out;
+  out.months = static_cast<int>(h.months.size());
+  out.agents = static_cast<int>(h.agents.size());
+  out.runs = h.runs;
+  out.bins = h.histogram_bins;
+  out.quantiles = h.quantiles;
+  try {
+    const auto& f = impl_->file;
+    out.mean = read_all<float>(f.openDataSet("alignment_mean"), H5::PredType::NATIVE_FLOAT);
+    out.std = read_all<float>(f.openDataSet("alignment_std"), H5::PredType::NATIVE_FLOAT);
+    out.quantile = read_all<float>(f.openDataSet("alignment_quantile"), H5::PredType::NATIVE_FLOAT);
+  } catch (const H5::Exception& e) {
+    throw OutputError("cannot read the summaries of '" + h.path + "': " + e.getDetailMsg());
+  }
+  const std::size_t cells = h.months.size() * h.agents.size() * h.agents.size();
+  if (out.mean.size() != cells || out.std.size() != cells || out.quantile.size() != cells * h.quantiles.size()) {
+    throw OutputError("cannot read the summaries of '" + h.path + "': their shapes do not match its dimensions");
+  }
+  return out;
+}
+
+std::vector<float> EnsembleReader::event_probability() const {
+  try {
+    return read_all<float>(impl_->file.openDataSet("event_probability"), H5::PredType::NATIVE_FLOAT);
+  } catch (const H5::Exception& e) {
+    throw OutputError("cannot read event_probability of '" + impl_->header.path + "': " + e.getDetailMsg());
+  }
+}
+
+void EnsembleReader::read_stored(std::uint64_t first, std::uint64_t count, std::vector<float>& alignment) const {
+  const auto& h = impl_->header;
+  const auto T = static_cast<hsize_t>(h.months.size());
+  const auto N = static_cast<hsize_t>(h.agents.size());
+  alignment.resize(count * T * N * N);
+  if (count == 0) return;
+  try {
+    const hsize_t start[4] = {first, 0, 0, 0}, size[4] = {count, T, N, N};
+    auto space = impl_->alignment.getSpace();
+    space.selectHyperslab(H5S_SELECT_SET, size, start);
+    H5::DataSpace memory(4, size);
+    impl_->alignment.read(alignment.data(), H5::PredType::NATIVE_FLOAT, memory, space);
+  } catch (const H5::Exception& e) {
+    throw OutputError("cannot read stored runs " + std::to_string(first) + " to " + std::to_string(first + count - 1) +
                       " of '" + h.path + "': " + e.getDetailMsg());
   }
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/Summary.hpp"
+
 namespace alignsim {
 
 struct EnsembleHeader {
@@ -16,8 +18,16 @@ struct EnsembleHeader {
   std::string status;  ///< "complete" or "partial"
   std::uint64_t seed = 0;
   std::uint64_t runs = 0;
+  std::uint64_t stored_runs = 0;
+  int histogram_bins = 0;
   std::string scenario_sha256;
+  std::string software_version, git_commit;
   std::vector<std::string> agents, events, eras;
+  std::vector<int> ccodes;                      ///< per agent, Correlates of War code; 0: none (or an older file)
+  std::vector<std::string> months;              ///< "YYYY-MM" of each time step
+  std::vector<double> quantiles;                ///< levels of alignment_quantile
+  std::vector<std::string> event_titles, event_dates, event_kinds;
+  std::vector<std::string> era_from, era_to;    ///< "YYYY-MM", inclusive
 };
 
 class EnsembleReader {
@@ -31,6 +41,12 @@ class EnsembleReader {
   /// Runs first .. first + count - 1: event months [run][event] and era means [run][era][agent][other].
   void read(std::uint64_t first, std::uint64_t count, std::vector<std::int16_t>& event_month,
             std::vector<float>& era_alignment) const;
+  /// The summaries over all runs ([time][agent][other]; quantiles [quantile][time][agent][other]).
+  Summary summary() const;
+  /// The share of runs in which each event happened.
+  std::vector<float> event_probability() const;
+  /// Stored runs (samples) first .. first + count - 1: W as [sample][time][agent][other].
+  void read_stored(std::uint64_t first, std::uint64_t count, std::vector<float>& alignment) const;
 
  private:
   struct Impl;
