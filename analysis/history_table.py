@@ -82,11 +82,17 @@ def load_events(entry: pathlib.Path) -> list[dict]:
 
 
 def source_problems(events: list[dict]) -> list[str]:
-    """Events whose `source` is missing, empty or not a list of paragraph numbers."""
+    """Events whose `source` is missing, empty or not a list of paragraph numbers (a context event
+    cites a standard work in `reference` instead, and may leave `source` empty)."""
     problems = []
     for e in events:
         src = e.get("source")
         name = e.get("id", "<event without id>")
+        if e.get("context") is True:
+            if not isinstance(e.get("reference"), str) or not e["reference"].strip():
+                problems.append(f"{e['_file'].name}: context event '{name}' has no reference")
+            if not src:
+                continue
         if not isinstance(src, list) or not src:
             problems.append(f"{e['_file'].name}: event '{name}' has no source paragraphs")
         elif not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in src):
@@ -141,7 +147,7 @@ def table(events: list[dict]) -> str:
                 title=cell(e.get("title", "")),
                 kind=cell(e.get("kind", "")),
                 how=cell(how(e)),
-                src=cell(", ".join(str(n) for n in src)),
+                src=cell(", ".join(str(n) for n in src) or ("context" if e.get("context") is True else "")),
             )
         )
     return "\n".join(lines) + "\n"
