@@ -20,6 +20,18 @@ void band_score(TargetResult& r, double width, bool strict_low = false, bool mar
   r.loss = (outside / width) * (outside / width);
 }
 
+/// Adds a scored target to the fitted or the held-out tally; only fitted targets count in the loss.
+void count(Evaluation& e, const TargetResult& r, bool held_out) {
+  if (held_out) {
+    ++e.held_out;
+    e.held_out_met += r.met;
+  } else {
+    ++e.fitted;
+    e.fitted_met += r.met;
+    e.loss += r.loss;
+  }
+}
+
 /// Counts, per decision target, the runs in which its event happened as the target counts it.
 class DecisionCounter final : public BlockSink {
  public:
@@ -88,9 +100,23 @@ Evaluation score(const TargetSet& targets, const Summary& median, Month start,
         r.hi = inf;
         band_score(r, kOrderingWidth, true, true, false);
         break;
+      case Statistic::Persistence: {
+        int held = 0;
+        for (Month m = t.dyad.from; m <= t.dyad.to; m = m + 1) {
+          const double x = median_at(median, m - start, t.dyad.a, t.dyad.b);
+          if (x < t.lo || x > t.hi) break;
+          ++held;
+        }
+        r.value = held;
+        r.lo = t.months;
+        r.hi = inf;
+        band_score(r, t.months, false, false, false);  // it cannot exceed `months`: no margin
+        break;
+      }
     }
+    r.loss *= t.weight;
     e.targets_met += r.met;
-    e.loss += r.loss;
+    count(e, r, t.held_out);
     e.targets.push_back(r);
   }
   for (std::size_t k = 0; k < targets.decisions.size(); ++k) {
@@ -107,7 +133,7 @@ Evaluation score(const TargetSet& targets, const Summary& median, Month start,
                                       : r.value - std::max(0.0, r.hi - kMargin * width);
     r.loss = outside > 0 ? (outside / width) * (outside / width) : 0.0;
     e.decisions_met += r.met;
-    e.loss += r.loss;
+    count(e, r, d.held_out);
     e.decisions.push_back(r);
   }
   return e;

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <deque>
 #include <map>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <toml.hpp>
@@ -18,8 +20,28 @@ const char* statistic_name(Statistic s) {
     case Statistic::Level: return "level";
     case Statistic::Change: return "change";
     case Statistic::Ordering: return "ordering";
+    case Statistic::Persistence: return "persistence";
   }
   return "?";
+}
+
+Month Target::last() const {
+  switch (statistic) {
+    case Statistic::Ordering: return std::max(lower.to, higher.to);
+    default: return dyad.to;
+  }
+}
+
+void hold_out_after(TargetSet& targets, Month cutoff) {
+  for (auto& t : targets.targets) t.held_out = cutoff < t.last();
+  for (auto& d : targets.decisions) d.held_out = cutoff < d.last;
+}
+
+void hold_out_random(TargetSet& targets, double share, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::bernoulli_distribution coin(share);
+  for (auto& t : targets.targets) t.held_out = coin(engine);
+  for (auto& d : targets.decisions) d.held_out = coin(engine);
 }
 
 namespace {
@@ -122,7 +144,15 @@ class Reader {
       }
     }
     target.text = f.string("text", true, "the essay's statement in the project's words").value_or("");
-    if (const Value* source = f.need("source", "an array of paragraph numbers of the source essay")) {
+    target.weight = f.number("weight", false, 0, 10, "a weight in [0, 10]").value_or(1.0);
+    const Value* reference = f.find("reference");
+    if (reference) {
+      target.reference = f.string("reference", false, "the data set(s) the target rests on").value_or("");
+      if (f.find("source")) {
+        d_.at(*reference, context + ": give 'source' (essay paragraphs) or 'reference' (a data set), not both");
+        ok = false;
+      }
+    } else if (const Value* source = f.need("source", "an array of paragraph numbers of the source essay, or 'reference'")) {
       if (!source->is_array() || source->as_array().empty()) {
         d_.at(*source, context + ": 'source' must cite at least one paragraph (an array of integers >= 1)");
         ok = false;
@@ -139,7 +169,7 @@ class Reader {
     } else {
       ok = false;
     }
-    const auto statistic = f.string("statistic", true, "\"level\", \"change\" or \"ordering\"");
+    const auto statistic = f.string("statistic", true, "\"level\", \"change\", \"ordering\" or \"persistence\"");
     if (!statistic) {
       f.skip_unknown();
       return;
@@ -177,6 +207,27 @@ class Reader {
         ok = false;
       }
       ok = band(f, target) && ok;
+    } else if (*statistic == "persistence") {
+      target.statistic = Statistic::Persistence;
+      target.dyad.a = agent(f, "a");
+      target.dyad.b = agent(f, "b");
+      ok = target.dyad.a >= 0 && target.dyad.b >= 0 && ok;
+      if (target.dyad.a >= 0 && target.dyad.a == target.dyad.b) {
+        d_.at(*f.find("b"), context + ": 'a' and 'b' must be two different agents");
+        ok = false;
+      }
+      const auto from = f.month("from", true);
+      const auto months = f.integer("months", true, 1, 1200, "a number of months in [1, 1200]");
+      if (from && months) {
+        target.dyad.from = *from;
+        target.months = static_cast<int>(*months);
+        target.dyad.to = *from + (target.months - 1);
+        ok = in_horizon(*f.find("from"), context + " from", *from) && ok;
+        ok = in_horizon(*f.find("months"), context + " from + months", target.dyad.to) && ok;
+      } else {
+        ok = false;
+      }
+      ok = band(f, target) && ok;
     } else if (*statistic == "ordering") {
       target.statistic = Statistic::Ordering;
       for (const char* side : {"lower", "higher"}) {
@@ -199,7 +250,7 @@ class Reader {
         (std::string(side) == "lower" ? target.lower : target.higher) = *w;
       }
     } else {
-      d_.at(*f.find("statistic"), context + ": 'statistic' must be \"level\", \"change\" or \"ordering\", found \"" +
+      d_.at(*f.find("statistic"), context + ": 'statistic' must be \"level\", \"change\", \"ordering\" or \"persistence\", found \"" +
                                       *statistic + "\"");
       f.skip_unknown();
       return;
@@ -254,6 +305,7 @@ class Reader {
       }
       ok = share && ok;
       d.share = share.value_or(0);
+      if (d.event >= 0) d.last = s_.events[d.event].date + d.within_months;
     } else {
       d.at_least = false;
       const auto share = f.check_number(*at_most, "at_most", 0, 1, "a share of runs in [0, 1]");
@@ -263,38 +315,79 @@ class Reader {
       }
       ok = share && ok;
       d.share = share.value_or(0);
+      if (d.event >= 0) {
+        const Event& e = s_.events[d.event];
+        d.last = e.is_option() ? s_.choices[e.choice].to : e.decision->to;
+      }
     }
     if (ok) out.decisions.push_back(std::move(d));
   }
 
-  TargetSet read(const Value& root, const std::string& path) {
+  TargetSet read(const Value& root, const std::string& path, const std::filesystem::path& dir) {
     TargetSet out;
     out.path = path;
-    {
-      Fields top(root, path, d_);
-      std::map<std::string, const Value*> seen;
-      std::map<int, const Value*> seen_events;
-      for (const char* key : {"targets", "decisions"}) {
-        const Value* list = top.find(key);
-        if (!list) continue;
-        if (!list->is_array()) {
-          d_.at(*list, path + ": '" + key + "' must be an array of tables ([[" + key + "]]), found " + type_name(*list));
-          continue;
-        }
-        for (const auto& item : list->as_array()) {
-          if (!item.is_table()) {
-            d_.at(item, path + ": each element of '" + key + "' must be a table, found " + type_name(item));
-          } else if (std::string(key) == "targets") {
-            read_target(item, out, seen);
-          } else {
-            read_decision(item, out, seen_events);
-          }
-        }
-      }
-      if (!top.find("targets")) d_.in_file(path, "no [[targets]] in the file");
-    }
+    std::map<std::string, const Value*> seen;
+    std::map<int, const Value*> seen_events;
+    read_document(root, path, dir, out, seen, seen_events, {std::filesystem::path(path)});
+    if (out.targets.empty() && d_.empty()) d_.in_file(path, "no [[targets]] in the file or the files it includes");
     d_.throw_if_any();
     return out;
+  }
+
+  /// One file's [[targets]] and [[decisions]], then those of the files it includes (relative to it).
+  void read_document(const Value& root, const std::string& path, const std::filesystem::path& dir, TargetSet& out,
+                     std::map<std::string, const Value*>& seen, std::map<int, const Value*>& seen_events,
+                     std::vector<std::filesystem::path> stack) {
+    Fields top(root, path, d_);
+    for (const char* key : {"targets", "decisions"}) {
+      const Value* list = top.find(key);
+      if (!list) continue;
+      if (!list->is_array()) {
+        d_.at(*list, path + ": '" + key + "' must be an array of tables ([[" + key + "]]), found " + type_name(*list));
+        continue;
+      }
+      for (const auto& item : list->as_array()) {
+        if (!item.is_table()) {
+          d_.at(item, path + ": each element of '" + key + "' must be a table, found " + type_name(item));
+        } else if (std::string(key) == "targets") {
+          read_target(item, out, seen);
+        } else {
+          read_decision(item, out, seen_events);
+        }
+      }
+    }
+    const auto* includes = top.array("include", false, "an array of targets files, relative to this file");
+    if (!includes) return;
+    for (const auto& inc : *includes) {
+      if (!inc.is_string()) {
+        d_.at(inc, path + ": 'include' entries must be file paths (strings), found " + type_name(inc));
+        continue;
+      }
+      const std::filesystem::path rel = inc.as_string().str;
+      const auto full = rel.is_absolute() ? rel : dir / rel;
+      std::error_code ec;
+      const auto canonical = std::filesystem::weakly_canonical(full, ec);
+      if (std::find(stack.begin(), stack.end(), canonical) != stack.end() || std::find(stack.begin(), stack.end(), full) != stack.end()) {
+        d_.at(inc, path + ": include cycle: '" + rel.string() + "' is already being read");
+        continue;
+      }
+      std::ifstream in(full, std::ios::binary);
+      if (!in || std::filesystem::is_directory(full, ec)) {
+        d_.at(inc, path + ": cannot open targets file '" + rel.string() + "': " +
+                       (std::filesystem::exists(full) ? "permission denied or not a file" : "no such file"));
+        continue;
+      }
+      const std::string shown = (std::filesystem::path(path).parent_path() / rel).string();
+      try {
+        documents_.push_back(toml::parse<toml::discard_comments, std::map, std::vector>(in, shown));
+      } catch (const toml::syntax_error& e) {
+        d_.add(detail::syntax_diagnostic(e));
+        continue;
+      }
+      auto next = stack;
+      next.push_back(canonical);
+      read_document(documents_.back(), shown, full.parent_path(), out, seen, seen_events, next);
+    }
   }
 
   void syntax(const toml::exception& e) {
@@ -305,16 +398,18 @@ class Reader {
  private:
   const Scenario& s_;
   Diagnostics d_;
+  std::deque<Value> documents_;  ///< included files, alive while their values are referenced
 };
 
 }  // namespace
 
-TargetSet load_targets_text(const std::string& text, const std::string& name, const Scenario& scenario) {
+TargetSet load_targets_text(const std::string& text, const std::string& name, const Scenario& scenario,
+                            const std::filesystem::path& base_dir) {
   Reader r(scenario);
   std::istringstream in(text);
   try {
     const Value root = toml::parse<toml::discard_comments, std::map, std::vector>(in, name);
-    return r.read(root, name);
+    return r.read(root, name, base_dir);
   } catch (const toml::syntax_error& e) {
     r.syntax(e);
   }
@@ -330,7 +425,7 @@ TargetSet load_targets(const std::filesystem::path& path, const Scenario& scenar
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return load_targets_text(text.str(), path.string(), scenario);
+  return load_targets_text(text.str(), path.string(), scenario, path.parent_path());
 }
 
 }  // namespace alignsim

@@ -81,6 +81,7 @@ EnsembleReader::EnsembleReader(const std::filesystem::path& path) : impl_(std::m
     h.stored_runs = u64_attr(f, "stored_runs");
     f.openAttribute("histogram_bins").read(H5::PredType::NATIVE_INT, &h.histogram_bins);
     h.scenario_sha256 = string_attr(f, "scenario_sha256");
+    h.scenario = string_attr(f, "scenario");
     h.software_version = string_attr(f, "software_version");
     h.git_commit = string_attr(f, "git_commit");
     h.agents = read_strings(f.openDataSet("agent"));
@@ -235,6 +236,22 @@ void write_comparison_h5(const std::filesystem::path& path, const ComparisonTabl
     for (const auto& [name, field] : fields) {
       write_field(g, std::string("era_alignment_") + name, t.era_dyads, field, ed, era_dims);
       write_field(g, std::string("event_probability_") + name, t.event_probability, field, vd, event_dims);
+    }
+    {
+      // event_role: "responded" (the same definition in both: a change is a response), "changed_by_counterfactual",
+      // "in_one_scenario_only".
+      std::vector<std::string> roles;
+      for (const auto r : t.event_role) {
+        roles.push_back(r == ComparisonTable::Role::Same ? "responded"
+                                                         : (r == ComparisonTable::Role::Changed ? "changed_by_counterfactual"
+                                                                                                : "in_one_scenario_only"));
+      }
+      H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+      auto ds = g.createDataSet("event_role", type, H5::DataSpace(1, vd.data()));
+      std::vector<const char*> p;
+      for (const auto& v : roles) p.push_back(v.c_str());
+      if (!p.empty()) ds.write(p.data(), type);
+      H5DSattach_scale(ds.getId(), event_dims[0].getId(), 0);
     }
     const auto str_attr = [&](const std::string& name, const std::string& value) {
       H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);

@@ -21,6 +21,7 @@ struct EnsembleHeader {
   std::uint64_t stored_runs = 0;
   int histogram_bins = 0;
   std::string scenario_sha256;
+  std::string scenario;  ///< the resolved scenario as TOML text
   std::string software_version, git_commit;
   std::vector<std::string> agents, events, eras;
   std::vector<int> ccodes;                      ///< per agent, Correlates of War code; 0: none (or an older file)
@@ -67,6 +68,13 @@ struct ComparisonTable {
   std::vector<std::string> agents, eras, events;
   std::vector<Difference> era_dyads;  ///< [era][agent][other]; symmetric, NaN-free off the diagonal
   std::vector<Difference> event_probability;  ///< [event]: difference in the probability that it happened
+  /// [event]: how the counterfactual treats it. Same: the same definition in both scenarios (a change
+  /// in its probability is a response to what changed earlier); Changed: defined differently, or an
+  /// option of a choice the counterfactual forces or excludes; Only: in one scenario only.
+  enum class Role { Same, Changed, Only };
+  std::vector<Role> event_role;
+  std::vector<std::string> event_date;      ///< [event]: "YYYY-MM", the base's (or the counterfactual's)
+  std::vector<unsigned char> event_decision;  ///< [event]: 1 for a decision or an option
 };
 
 /// Writes the comparison as group /comparison of a new HDF5 file (replaced if it exists).

@@ -157,6 +157,7 @@ struct Decision {
   std::vector<InterestCoefficient> interests;
   std::vector<EventCoefficient> after;
   std::vector<DyadCoefficient> power;  ///< coef * ln(c_a / c_b)
+  std::string near_certain;            ///< why the essay makes the act near-certain (may exceed 0.97), or empty
 };
 
 /// Mutually exclusive acts, one multinomial logit with "none" at 0, made at most once in [from, to].

@@ -734,6 +734,7 @@ class Loader {
     if (f.find("from") && !f.find("to")) d_.at(t, context + ": missing 'to' (the window's last month)");
     if (f.find("to") && !f.find("from")) d_.at(t, context + ": missing 'from' (the window's first month)");
     dec.b0 = f.number("b0", true, -50, 50, "a log-odds intercept in [-50, 50]").value_or(0);
+    dec.near_certain = f.string("near_certain", false, "why the essay makes the act near-certain").value_or("");
     f.tables("dyads", "{ a, b, coef }", [&](const Value& dt) {
       Fields g(dt, context + " dyad", d_);
       DyadCoefficient c;

@@ -60,7 +60,9 @@ std::string to_toml(const Scenario& s, const Event& e) {
       o << (k ? ", " : "") << "{ agent = " << agent(d.interests[k].agent) << ", issue = "
         << quoted(s.issues[d.interests[k].issue].id) << ", coef = " << num(d.interests[k].coef) << " }";
     }
-    o << "], power = [" << dyads(d.power) << "], after = [";
+    o << "], power = [" << dyads(d.power) << "], ";
+    if (!d.near_certain.empty()) o << "near_certain = " << quoted(d.near_certain) << ", ";
+    o << "after = [";
     for (std::size_t k = 0; k < d.after.size(); ++k) {
       o << (k ? ", " : "") << "{ event = " << event(d.after[k].event) << ", coef = " << num(d.after[k].coef) << " }";
     }

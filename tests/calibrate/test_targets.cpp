@@ -9,6 +9,7 @@
 #include <iostream>
 #include <limits>
 #include <sstream>
+#include <unistd.h>
 
 #include "CalibrateCommand.hpp"
 #include "Commands.hpp"
@@ -389,4 +390,72 @@ TEST_CASE("alignsim calibrate: a bad targets file or scenario exits with 2 and p
   CHECK(err.find("unknown free variable 'k_q'") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "calibrated.toml"));  // nothing is written on bad input
   fs::remove_all(dir);
+}
+
+TEST_CASE("persistence, data references, weights, includes and held-out targets") {
+  // M is 0.3 in 1950-01..02 and 0.5 from 1950-03 (see kTwoAgents).
+  const Scenario s = test::scenario_from(kTwoAgents);
+  const auto dir = std::filesystem::temp_directory_path() / ("alignsim_targets_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "data.toml") << R"(
+[[targets]]
+id = "from_data"
+text = "a pact in the data"
+reference = "ATOP 5.1"
+statistic = "level"
+a = "AA"
+b = "BB"
+window = ["1950-03", "1950-06"]
+band = [0.6, 1.0]
+weight = 0.5
+)";
+  const std::string main = R"(
+include = ["data.toml"]
+[[targets]]
+id = "holds_from_march"
+text = "the treaty's warmth lasts"
+source = [1]
+statistic = "persistence"
+a = "AA"
+b = "BB"
+from = "1950-03"
+months = 4
+band = [0.4, 1.0]
+[[targets]]
+id = "holds_from_january"
+text = "warm from the start"
+source = [1]
+statistic = "persistence"
+a = "AA"
+b = "BB"
+from = "1950-01"
+months = 6
+band = [0.4, 1.0]
+)";
+  TargetSet targets = load_targets_text(main, (dir / "targets.toml").string(), s, dir);
+  std::filesystem::remove_all(dir);
+  REQUIRE(targets.targets.size() == 3);
+  CHECK(targets.targets[2].reference == "ATOP 5.1");
+  CHECK(targets.targets[2].source.empty());
+  const Evaluation e = evaluate(s, targets, {64, 5, 2});
+  // From 1950-03 the median stays in [0.4, 1] for all 4 months: met.
+  CHECK(e.targets[0].value == 4);
+  CHECK(e.targets[0].met);
+  CHECK(e.targets[0].loss == 0);
+  // From 1950-01 it is out of the band at once: 0 months of 6, loss ((6 - 0) / 6)^2 (no margin: the
+  // count cannot pass `months`).
+  CHECK(e.targets[1].value == 0);
+  CHECK_FALSE(e.targets[1].met);
+  CHECK(e.targets[1].loss == doctest::Approx(1.0));
+  // The data target: level 0.5 below [0.6, 1], weighted by 0.5.
+  CHECK(e.targets[2].loss == doctest::Approx(0.5 * std::pow((0.6 + kMargin * 0.4 - 0.5) / 0.4, 2)).epsilon(1e-3));
+  CHECK(e.loss == doctest::Approx(e.targets[1].loss + e.targets[2].loss));
+  CHECK(e.fitted == 3);
+  // Held out after 1950-04: the two persistence targets end in 1950-06, the level target too.
+  hold_out_after(targets, Month::of(1950, 4));
+  const Evaluation held = evaluate(s, targets, {64, 5, 2});
+  CHECK(held.held_out == 3);
+  CHECK(held.fitted == 0);
+  CHECK(held.loss == 0);  // nothing fitted: held-out targets do not count in the loss
+  CHECK(held.held_out_met == 1);
 }
