@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <toml.hpp>
 
@@ -286,11 +287,17 @@ class Reader {
     const Value* at_least = f.find("at_least");
     const Value* at_most = f.find("at_most");
     const Value* within = f.find("within_months");
-    if ((at_least != nullptr) == (at_most != nullptr)) {
-      d_.at(v, context + ": give exactly one of 'at_least' (a share of runs in which it happens near its date) "
-                         "or 'at_most' (a share of runs in which it happens at all)");
+    if (!at_least && !at_most) {
+      d_.at(v, context + ": give 'at_least' (a share of runs in which it happens near its date), 'at_most' (a share "
+                         "of runs in which it happens at all), or both");
       ok = false;
     } else if (at_least) {
+      if (at_most) {
+        const auto cap = f.check_number(*at_most, "at_most", 0, 1, "a share of runs in [0, 1]");
+        ok = cap && ok;
+        d.cap = cap.value_or(1.0);
+        explicit_cap_.insert(out.decisions.size());
+      }
       d.at_least = true;
       const auto share = f.check_number(*at_least, "at_least", 0, 1, "a share of runs in [0, 1]");
       if (!within) {
@@ -329,16 +336,25 @@ class Reader {
     std::map<std::string, const Value*> seen;
     std::map<int, const Value*> seen_events;
     read_document(root, path, dir, out, seen, seen_events, {std::filesystem::path(path)});
+    for (std::size_t k = 0; k < out.decisions.size(); ++k) {
+      auto& d = out.decisions[k];
+      if (d.at_least && !explicit_cap_.count(k) && s_.events[d.event].decision->near_certain.empty()) d.cap = default_cap_;
+    }
     if (out.targets.empty() && d_.empty()) d_.in_file(path, "no [[targets]] in the file or the files it includes");
     d_.throw_if_any();
     return out;
   }
 
   /// One file's [[targets]] and [[decisions]], then those of the files it includes (relative to it).
+  /// The entry file may set `decisions_at_most`, the cap of every `at_least` decision whose entry sets
+  /// none and whose event is not near-certain.
   void read_document(const Value& root, const std::string& path, const std::filesystem::path& dir, TargetSet& out,
                      std::map<std::string, const Value*>& seen, std::map<int, const Value*>& seen_events,
                      std::vector<std::filesystem::path> stack) {
     Fields top(root, path, d_);
+    if (stack.size() == 1) {
+      default_cap_ = top.number("decisions_at_most", false, 0, 1, "a share of runs in [0, 1]").value_or(1.0);
+    }
     for (const char* key : {"targets", "decisions"}) {
       const Value* list = top.find(key);
       if (!list) continue;
@@ -399,6 +415,8 @@ class Reader {
   const Scenario& s_;
   Diagnostics d_;
   std::deque<Value> documents_;  ///< included files, alive while their values are referenced
+  double default_cap_ = 1.0;
+  std::set<std::size_t> explicit_cap_;  ///< decisions whose entry sets its own cap
 };
 
 }  // namespace
