@@ -1,6 +1,7 @@
 # `cmake --build build --target main_job`: the README's main job. The baseline ensemble and the
 # counterfactual in which Liaquat Ali Khan visits Moscow in 1950, with the same seed and runs; their
-# paired comparison, printed and written as CSV; and the figures of both and of the comparison.
+# paired comparison, printed and written as CSV; the figures of both and of the comparison; and the
+# baseline beside the IR data sets (results/validation/ and the numbers of docs/validation.md).
 set(ALIGNSIM_MAIN_RUNS 10000 CACHE STRING "Runs of each ensemble in the main job")
 set(ALIGNSIM_MAIN_SEED 1947 CACHE STRING "Seed of the main job")
 set(ALIGNSIM_MAIN_BASELINE scenarios/baseline/calibrated.toml CACHE STRING "The baseline the main job runs")
@@ -24,6 +25,8 @@ add_custom_target(main_job
   COMMAND ${ALIGNSIM_PYTHON} analysis/plot_ensemble.py ${runs_dir}/${cf_name}.h5 --out ${figures_dir}/${cf_name}
   COMMAND ${ALIGNSIM_PYTHON} analysis/plot_compare.py ${runs_dir}/baseline.h5 ${runs_dir}/${cf_name}.h5
           --out ${figures_dir}/${cf_name}
+  COMMAND ${ALIGNSIM_PYTHON} analysis/validate_ir.py ${runs_dir}/baseline.h5 --out results/validation --overwrite
+          --doc docs/validation.md
   WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
   DEPENDS alignsim
   USES_TERMINAL

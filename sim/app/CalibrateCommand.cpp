@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include "CliChecks.hpp"
 #include "Commands.hpp"
@@ -29,10 +30,37 @@ void print(const ScenarioError& e, const std::string& what, const std::string& p
 }
 
 std::string met_line(const Evaluation& e, const TargetSet& t) {
-  char buf[160];
+  char buf[240];
   std::snprintf(buf, sizeof buf, "loss %.4f, targets met %d/%zu, decisions met %d/%zu", e.loss, e.targets_met,
                 t.targets.size(), e.decisions_met, t.decisions.size());
-  return buf;
+  std::string line = buf;
+  if (e.held_out > 0) {
+    std::snprintf(buf, sizeof buf, " (fitted %d/%d met; held out, not fitted: %d/%d met)", e.fitted_met, e.fitted,
+                  e.held_out_met, e.held_out);
+    line += buf;
+  }
+  return line;
+}
+
+/// The loss of each parameter (not the intercepts) at `points` values across its bounds, the others
+/// held at the calibrated values: what the targets pin down. CSV: parameter, value, loss, fitted.
+std::string profile_csv(const Scenario& calibrated, const TargetSet& targets, const std::vector<FreeVariable>& variables,
+                        const std::vector<double>& values, int points, const EnsembleSpec& spec) {
+  std::ostringstream csv;
+  csv << "parameter,value,loss,targets_met,decisions_met,fitted_value\n";
+  for (std::size_t k = 0; k < variables.size(); ++k) {
+    const auto& v = variables[k];
+    if (v.kind == FreeVariable::Kind::Intercept) continue;
+    for (int i = 0; i < points; ++i) {
+      const double x = v.lo + (v.hi - v.lo) * i / std::max(1, points - 1);
+      Scenario s = calibrated;
+      set_value(s, v, x);
+      const Evaluation e = evaluate(s, targets, spec);
+      csv << v.name << ',' << x << ',' << e.loss << ',' << e.targets_met << ',' << e.decisions_met << ',' << values[k]
+          << '\n';
+    }
+  }
+  return csv.str();
 }
 
 }  // namespace
@@ -53,10 +81,26 @@ int calibrate(const CalibrateOptions& o) {
     print(e, "targets", o.targets);
     return kBadInput;
   }
+  if (!o.fit_until.empty()) {
+    const auto cutoff = Month::parse(o.fit_until);
+    if (!cutoff) {
+      std::cerr << "alignsim: --fit-until must be a month \"YYYY-MM\", found '" << o.fit_until << "'\n";
+      return kBadInput;
+    }
+    hold_out_after(targets, *cutoff);
+  }
+  if (o.hold_out > 0) hold_out_random(targets, o.hold_out, o.hold_out_seed);
   std::vector<FreeVariable> variables;
   CalibrationOptions co;
   try {
     variables = free_variables(*scenario, o.free);
+    if (!o.fit_until.empty()) {
+      // Out of sample: the intercepts of decisions after the cutoff keep their prior values.
+      const Month cutoff = *Month::parse(o.fit_until);
+      std::erase_if(variables, [&](const FreeVariable& v) {
+        return v.kind == FreeVariable::Kind::Intercept && cutoff < scenario->events[v.event].date;
+      });
+    }
     co.algorithm = parse_algorithm(o.algorithm);
   } catch (const std::invalid_argument& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
@@ -75,7 +119,7 @@ int calibrate(const CalibrateOptions& o) {
   // the outputs are checked, and their temporary files made, before the work.
   std::atomic<bool> stop{false};
   const StopSignals signals(stop);
-  std::unique_ptr<OutputPath> overlay_out, report_md, json_out;
+  std::unique_ptr<OutputPath> overlay_out, report_md, json_out, profile_out;
   try {
     if (!o.out.empty()) overlay_out = std::make_unique<OutputPath>(o.out, inputs, o.overwrite, "--out");
     if (!o.report.empty()) {
@@ -83,6 +127,9 @@ int calibrate(const CalibrateOptions& o) {
       if (ec) throw OutputError("cannot make the folder '" + o.report + "': " + ec.message());
       report_md = std::make_unique<OutputPath>(fs::path(o.report) / "report.md", inputs, o.overwrite, "--report");
       json_out = std::make_unique<OutputPath>(fs::path(o.report) / "report.json", inputs, o.overwrite, "--report");
+      if (o.profile > 0) {
+        profile_out = std::make_unique<OutputPath>(fs::path(o.report) / "profile.csv", inputs, o.overwrite, "--report");
+      }
     }
   } catch (const OutputRefused& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
@@ -164,6 +211,10 @@ int calibrate(const CalibrateOptions& o) {
     try {
       write_text_output(*report_md, report_markdown(*scenario, targets, result, info));
       write_text_output(*json_out, report_json(*scenario, targets, result, info));
+      if (profile_out && !result.interrupted) {
+        write_text_output(*profile_out,
+                          profile_csv(calibrated, targets, variables, info.final_values, o.profile, co.ensemble));
+      }
     } catch (const OutputError& e) {
       std::cerr << "alignsim: " << e.what() << '\n';
       return kFailure;
@@ -208,8 +259,16 @@ CalibrateCommand::CalibrateCommand(CLI::App& app) {
   command_->add_option("--prior-weight", o.prior_weight,
                        "Weight of the pull toward the starting values (0: targets only)")
       ->check(CLI::Range(0.0, 1e6))->capture_default_str();
-  command_->add_option("--free", o.free, "Free numbers to fit (default: all): k_a k_r k_b sigma shock_scale b0")
+  command_->add_option("--free", o.free, "Free numbers to fit (default: all): any parameter of the scenario format (k_a, ..., response_force) and b0 (every decision's intercept)")
       ->check(CLI::IsMember(free_variable_groups()))->delimiter(',');
+  command_->add_option("--fit-until", o.fit_until,
+                       "Fit only the targets that end by this month (YYYY-MM); report the later ones as held out");
+  command_->add_option("--hold-out", o.hold_out, "Hold out this share of the targets, drawn at random (not fitted)")
+      ->check(CLI::Range(0.0, 0.9));
+  command_->add_option("--hold-out-seed", o.hold_out_seed, "Seed of the random hold-out")->capture_default_str();
+  command_->add_option("--profile", o.profile,
+                       "Also write profile.csv in the report folder: the loss at this many values of each parameter")
+      ->check(CLI::Range(0, 1000));
   command_->add_option("--threads,-t", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   command_->add_flag("--quiet,-q", o.quiet, "No progress on stderr");
 }

@@ -45,21 +45,25 @@ int validate(const std::string& path) {
   std::cout << "scenario " << s->name << ": " << s->title << "\n";
   if (!s->question.empty()) std::cout << "  question    " << s->question << "\n";
   std::cout << "  horizon     " << p.start.str() << " to " << p.end.str() << " (" << p.months() << " months)\n";
-  std::cout << "  parameters  k_a = " << p.k_a << ", k_r = " << p.k_r << ", k_b = " << p.k_b
-            << ", sigma = " << p.sigma << ", shock_scale = " << p.shock_scale << "\n";
+  std::cout << "  parameters ";
+  for (const auto& row : parameter_table()) std::cout << ' ' << row.name << " = " << row.get(p);
+  std::cout << "\n";
   std::cout << "  agents      " << s->agent_count() << ":";
   for (const auto& a : s->agents) std::cout << ' ' << a.id << " (" << a.name << ", capability " << a.capability << ")";
   std::cout << "\n  issues      " << s->issue_count() << ":";
   for (const auto& i : s->issues) std::cout << ' ' << i.id;
-  int decisions = 0, uncertain = 0;
+  int decisions = 0, options = 0, uncertain = 0, context = 0;
   std::map<std::string, int> kinds;
   for (const auto& e : s->events) {
-    decisions += e.is_decision();
+    decisions += e.is_decision() && !e.is_option();
+    options += e.is_option();
     uncertain += !e.is_decision() && (e.probability < 1 || e.jitter_months > 0);
+    context += e.context;
     ++kinds[e.kind];
   }
-  std::cout << "\n  events      " << s->event_count() << ": " << s->event_count() - decisions << " scheduled ("
-            << uncertain << " with probability < 1 or jitter), " << decisions << " decisions\n";
+  std::cout << "\n  events      " << s->event_count() << ": " << s->event_count() - decisions - options
+            << " scheduled (" << uncertain << " with probability < 1 or jitter), " << decisions << " decisions, "
+            << options << " options of " << s->choices.size() << " choices; " << context << " context events\n";
   std::cout << "  by kind    ";
   for (const auto& [kind, count] : kinds) std::cout << ' ' << kind << ' ' << count;
   std::cout << "\nvalid\n";
@@ -101,29 +105,39 @@ int diff(const std::string& path_a, const std::string& path_b) {
     print_missing_lines(x, y, "-");
     print_missing_lines(y, x, "+");
   };
-  // Everything but the events, compared as text.
+  // Everything but the events and choices, compared as text.
   Scenario head_a = *a, head_b = *b;
   head_a.events.clear();
   head_b.events.clear();
+  head_a.choices.clear();
+  head_b.choices.clear();
   section("scenario, parameters, agents, issues, interests and eras", to_toml(head_a), to_toml(head_b));
-  std::vector<std::string> removed, added;
-  for (const auto& e : a->events) {
-    if (b->event_index(e.id) < 0) removed.push_back(e.id);
-  }
-  for (const auto& e : b->events) {
-    const int k = a->event_index(e.id);
-    if (k < 0) {
-      added.push_back(e.id);
-    } else {
-      section("event " + e.id, to_toml(*a, a->events[k]), to_toml(*b, e));
+  // Events and choices, matched by id.
+  const auto by_id = [&](const char* what, const auto& items_a, const auto& items_b, const auto& text_a,
+                         const auto& text_b) {
+    std::vector<std::string> removed, added;
+    for (std::size_t k = 0; k < items_a.size(); ++k) {
+      const auto it = std::find_if(items_b.begin(), items_b.end(), [&](const auto& x) { return x.id == items_a[k].id; });
+      if (it == items_b.end()) {
+        removed.push_back(items_a[k].id);
+      } else {
+        section(std::string(what) + " " + it->id, text_a(items_a[k]), text_b(*it));
+      }
     }
-  }
-  for (const auto& [title, ids] : {std::pair{"events only in " + path_a, removed}, {"events only in " + path_b, added}}) {
-    if (ids.empty()) continue;
-    differences += static_cast<int>(ids.size());
-    std::cout << title << ":\n";
-    for (const auto& id : ids) std::cout << "    " << id << '\n';
-  }
+    for (const auto& x : items_b) {
+      if (std::none_of(items_a.begin(), items_a.end(), [&](const auto& y) { return y.id == x.id; })) added.push_back(x.id);
+    }
+    for (const auto& [where, ids] : {std::pair{path_a, removed}, {path_b, added}}) {
+      if (ids.empty()) continue;
+      differences += static_cast<int>(ids.size());
+      std::cout << what << "s only in " << where << ":\n";
+      for (const auto& id : ids) std::cout << "    " << id << '\n';
+    }
+  };
+  by_id("event", a->events, b->events, [&](const Event& e) { return to_toml(*a, e); },
+        [&](const Event& e) { return to_toml(*b, e); });
+  by_id("choice", a->choices, b->choices, [&](const Choice& c) { return to_toml(*a, c); },
+        [&](const Choice& c) { return to_toml(*b, c); });
   if (differences == 0) std::cout << "no differences\n";
   return differences == 0 ? kOk : 1;
 }

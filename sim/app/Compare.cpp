@@ -1,5 +1,6 @@
 #include "Compare.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -7,10 +8,15 @@
 #include <sstream>
 #include <iostream>
 #include <map>
+#include <numeric>
+#include <optional>
 #include <stdexcept>
 
 #include "Commands.hpp"
 #include "io/OutputWriter.hpp"
+#include "scenario/ScenarioError.hpp"
+#include "scenario/ScenarioLoader.hpp"
+#include "scenario/ScenarioWriter.hpp"
 
 namespace alignsim::app {
 
@@ -50,10 +56,53 @@ struct Paired {
   }
 };
 
+const char* role_name(ComparisonTable::Role r) {
+  switch (r) {
+    case ComparisonTable::Role::Same: return "responded";
+    case ComparisonTable::Role::Changed: return "changed_by_counterfactual";
+    case ComparisonTable::Role::Only: return "in_one_scenario_only";
+  }
+  return "";
+}
+
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
   return out;
+}
+
+/// Fills the table's event roles, dates and decision flags from the two files' resolved scenarios.
+void classify_events(const std::string& base_toml, const std::string& cf_toml, ComparisonTable& t) {
+  std::optional<Scenario> a, b;
+  try {
+    a = load_scenario_text(base_toml, "base scenario");
+    b = load_scenario_text(cf_toml, "counterfactual scenario");
+  } catch (const ScenarioError&) {
+    a.reset();  // a file from another version: no roles
+  }
+  using Role = ComparisonTable::Role;
+  for (const auto& id : t.events) {
+    if (!a || !b) {
+      t.event_role.push_back(Role::Same);
+      t.event_date.push_back("");
+      t.event_decision.push_back(0);
+      continue;
+    }
+    const int i = a->event_index(id), j = b->event_index(id);
+    const Scenario& s = i >= 0 ? *a : *b;
+    const Event& e = s.events[i >= 0 ? i : j];
+    t.event_date.push_back(e.date.str());
+    t.event_decision.push_back(e.is_decision());
+    if (i < 0 || j < 0) {
+      t.event_role.push_back(Role::Only);
+      continue;
+    }
+    const Event& x = a->events[i];
+    const Event& y = b->events[j];
+    bool same = to_toml(*a, x) == to_toml(*b, y);
+    if (same && x.is_option() && y.is_option()) same = to_toml(*a, a->choices[x.choice]) == to_toml(*b, b->choices[y.choice]);
+    t.event_role.push_back(same ? Role::Same : Role::Changed);
+  }
 }
 
 }  // namespace
@@ -135,6 +184,7 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
   }
   for (const auto& p : eras) t.era_dyads.push_back(p.result());
   for (const auto& p : events) t.event_probability.push_back(p.result());
+  classify_events(a.scenario, b.scenario, t);
   return t;
 }
 
@@ -159,7 +209,7 @@ void warn_if_pointless(const CompareOptions& o) {
 std::string csv_text(const ComparisonTable& t) {
   const std::size_t n = t.agents.size();
   std::ostringstream csv;
-  csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high\n";
+  csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high,event_role\n";
   csv.precision(9);
   for (std::size_t e = 0; e < t.eras.size(); ++e) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -167,14 +217,15 @@ std::string csv_text(const ComparisonTable& t) {
         const auto& d = t.era_dyads[e * n * n + i * n + j];
         csv << "alignment," << t.eras[e] << ',' << t.agents[i] << ',' << t.agents[j] << ",," << d.base << ',' << d.cf
             << ',' << d.difference << ',' << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high
-            << '\n';
+            << ",\n";
       }
     }
   }
   for (std::size_t k = 0; k < t.events.size(); ++k) {
     const auto& d = t.event_probability[k];
     csv << "event_probability,,,," << t.events[k] << ',' << d.base << ',' << d.cf << ',' << d.difference << ','
-        << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high << '\n';
+        << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high << ','
+        << role_name(t.event_role[k]) << '\n';
   }
   return csv.str();
 }
@@ -230,6 +281,21 @@ int compare(const CompareOptions& o) {
     if (!o.all_events && d.difference == 0 && d.low == 0 && d.high == 0) continue;
     std::printf("%-40s %7.4f %7.4f %+8.4f  [%+.4f, %+.4f]   [%+.4f, %+.4f]\n", t.events[k].c_str(), d.base, d.cf,
                 d.difference, d.low, d.high, d.unpaired_low, d.unpaired_high);
+  }
+  // The path of the effect: decisions the counterfactual left as they were, whose probability moved.
+  std::vector<std::size_t> path;
+  for (std::size_t k = 0; k < t.events.size(); ++k) {
+    const auto& d = t.event_probability[k];
+    if (t.event_role[k] == ComparisonTable::Role::Same && t.event_decision[k] && (d.low > 0 || d.high < 0)) path.push_back(k);
+  }
+  std::stable_sort(path.begin(), path.end(), [&](std::size_t x, std::size_t y) { return t.event_date[x] < t.event_date[y]; });
+  std::printf("\nThe path of the effect: decisions the counterfactual did not change whose probability moved (95%% "
+              "interval excludes 0), by date\n");
+  if (path.empty()) std::printf("  none\n");
+  for (const std::size_t k : path) {
+    const auto& d = t.event_probability[k];
+    std::printf("  %s  %-40s %7.4f -> %7.4f  %+8.4f  [%+.4f, %+.4f]\n", t.event_date[k].c_str(), t.events[k].c_str(),
+                d.base, d.cf, d.difference, d.low, d.high);
   }
   try {
     if (csv_out) write_text_output(*csv_out, csv_text(t));

@@ -26,17 +26,22 @@ namespace {
 
 struct Factor {
   std::string name;
-  double Parameters::*field;
+  const ParameterInfo* row;
   double lo, hi;
 };
 
-/// The parameters and the ranges explored by default (wide, plausible ranges for monthly rates).
+/// Every parameter of parameter_table(), over its fit bounds.
+std::vector<Factor> all_factors() {
+  std::vector<Factor> out;
+  for (const auto& row : parameter_table()) out.push_back({row.name, &row, row.fit_lo, row.fit_hi});
+  return out;
+}
+
+/// The parameters explored by default: the dynamics' (the rows before the response multipliers).
 std::vector<Factor> default_factors() {
-  return {{"k_a", &Parameters::k_a, 0.01, 0.15},
-          {"k_r", &Parameters::k_r, 0.0, 0.3},
-          {"k_b", &Parameters::k_b, 0.0, 0.1},
-          {"sigma", &Parameters::sigma, 0.0, 0.05},
-          {"shock_scale", &Parameters::shock_scale, 0.005, 0.04}};
+  auto all = all_factors();
+  all.resize(theta::kResponse);
+  return all;
 }
 
 struct Output {
@@ -90,7 +95,7 @@ void check_range(const Scenario& s, const Factor& f, const std::string& spec) {
   Scenario head = s;
   head.events.clear();  // the parameters are checked with the agents and issues; events are not needed
   for (const double value : {f.lo, f.hi}) {
-    head.parameters.*f.field = value;
+    f.row->set(head.parameters, value);
     try {
       load_scenario_text(to_toml(head), "--parameter");
     } catch (const ScenarioError& e) {
@@ -149,6 +154,7 @@ int sensitivity(const SensitivityOptions& opt) {
   }
   std::vector<Output> outputs;
   std::vector<Factor> factors = default_factors();
+  const std::vector<Factor> known = all_factors();
   try {
     for (const auto& spec : opt.outputs) outputs.push_back(parse_output(scenario, spec));
     if (!opt.parameters.empty()) {
@@ -156,8 +162,8 @@ int sensitivity(const SensitivityOptions& opt) {
       for (const auto& p : opt.parameters) {
         const auto eq = p.find('=');
         const auto name = p.substr(0, eq);
-        const auto it = std::find_if(factors.begin(), factors.end(), [&](const Factor& f) { return f.name == name; });
-        if (it == factors.end()) throw std::invalid_argument("--parameter '" + p + "': unknown parameter '" + name + "'");
+        const auto it = std::find_if(known.begin(), known.end(), [&](const Factor& f) { return f.name == name; });
+        if (it == known.end()) throw std::invalid_argument("--parameter '" + p + "': unknown parameter '" + name + "'");
         Factor f = *it;
         if (eq != std::string::npos) {
           const auto colon = p.find(':', eq);
@@ -167,6 +173,12 @@ int sensitivity(const SensitivityOptions& opt) {
           f.lo = *lo;
           f.hi = *hi;
           if (!(f.lo < f.hi)) throw std::invalid_argument("--parameter '" + p + "': lo must be below hi");
+          if (f.lo < f.row->lo || f.hi > f.row->hi) {
+            std::ostringstream why;
+            why << "--parameter '" << p << "': " << name << " must lie in [" << f.row->lo << ", " << f.row->hi
+                << "], the values a scenario may hold";
+            throw std::invalid_argument(why.str());
+          }
         }
         check_range(scenario, f, p);
         chosen.push_back(f);
@@ -201,7 +213,7 @@ int sensitivity(const SensitivityOptions& opt) {
     for (int i = k - 1; i > 0; --i) std::swap(order[i], order[draw(i + 1)]);
     const auto at = [&](const std::vector<double>& unit) {
       Scenario s = scenario;
-      for (int i = 0; i < k; ++i) s.parameters.*factors[i].field = factors[i].lo + unit[i] * (factors[i].hi - factors[i].lo);
+      for (int i = 0; i < k; ++i) factors[i].row->set(s.parameters, factors[i].lo + unit[i] * (factors[i].hi - factors[i].lo));
       return evaluate(s, outputs, opt);
     };
     std::vector<double> y = at(x);

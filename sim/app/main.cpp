@@ -7,6 +7,7 @@
 #include "CliChecks.hpp"
 #include "Commands.hpp"
 #include "Compare.hpp"
+#include "Export.hpp"
 #include "Sensitivity.hpp"
 #include "io/OutputWriter.hpp"
 
@@ -82,6 +83,18 @@ int main(int argc, char** argv) {
   compare->add_flag("--all-events", compare_options.all_events, "List every event, not only those that changed");
   compare->add_flag("--overwrite", compare_options.overwrite, "Replace the --csv and --h5 files if they exist");
 
+  alignsim::app::ExportOptions export_options;
+  auto* exporter = app.add_subcommand(
+      "export", "Write an output file as a tidy CSV table (dyad rows keyed by Correlates of War codes)");
+  exporter->add_option("file", export_options.file, "Output file of `run` or `ensemble`")->required()->check(CLI::ExistingFile);
+  exporter->add_option("--table", export_options.table,
+                       "dyad-year, dyad-month (mean, sd, quantiles of M), events (probability, month quantiles) "
+                       "or runs (each run's era means)")
+      ->required()
+      ->check(CLI::IsMember(alignsim::app::export_table_names()));
+  exporter->add_option("--out,-o", export_options.out, "CSV file to write (default: standard output)");
+  exporter->add_flag("--overwrite", export_options.overwrite, "Replace --out if it exists (never the input file)");
+
   alignsim::app::SensitivityOptions sens;
   auto* sensitivity = app.add_subcommand(
       "sensitivity", "Morris elementary effects of the model parameters on chosen outputs (seeded, parallel)");
@@ -90,7 +103,7 @@ int main(int argc, char** argv) {
                           "An output: probability:EVENT_ID or mean:A-B:YYYY-MM:YYYY-MM (mean M over the months)")
       ->required();
   sensitivity->add_option("--parameter", sens.parameters,
-                          "A parameter to vary, name or name=lo:hi (default: k_a, k_r, k_b, sigma, shock_scale)");
+                          "A parameter to vary, name or name=lo:hi (default: k_a, k_r, k_b, sigma, shock_scale, k_p, k_0)");
   sensitivity->add_option("--runs,-n", sens.runs, "Runs per design point")->capture_default_str()->check(alignsim::app::integer_in(16, 1ULL << 30));
   sensitivity->add_option("--seed,-s", sens.seed, "Seed of the runs and of the design")->capture_default_str()
       ->check(alignsim::app::integer_in(0, ~0ULL));
@@ -138,6 +151,7 @@ int main(int argc, char** argv) {
   if (*resolve) return alignsim::app::resolve(resolve_path);
   if (*diff) return alignsim::app::diff(diff_a, diff_b);
   if (*compare) return alignsim::app::compare(compare_options);
+  if (*exporter) return alignsim::app::export_file(export_options);
   if (*sensitivity) return alignsim::app::sensitivity(sens);
   auto& options = *run ? run_options : ensemble_options;
   options.command_line = joined(argc, argv);

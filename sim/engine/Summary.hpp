@@ -32,6 +32,8 @@ class DyadBuffer {
   /// Stores M of the batch's lanes at month t as runs offset .. offset + kLanes - 1.
   void record(int t, const BatchState& state, int offset);
   const float* row(int t, int dyad) const { return &m_[(static_cast<std::size_t>(t) * dyads_ + dyad) * capacity_]; }
+  /// The same row to fill, for callers that build M themselves (e.g. yearly means read from a file).
+  float* row(int t, int dyad) { return &m_[(static_cast<std::size_t>(t) * dyads_ + dyad) * capacity_]; }
   int agents() const { return agents_; }
   int dyads() const { return dyads_; }
   int months() const { return months_; }

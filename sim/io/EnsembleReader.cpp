@@ -71,7 +71,7 @@ std::string never_closed_reason(const std::filesystem::path& path) {
 struct EnsembleReader::Impl {
   EnsembleHeader header;
   H5::H5File file;
-  H5::DataSet event_month, era_alignment;
+  H5::DataSet event_month, era_alignment, alignment;
   bool has_eras = false;
 };
 
@@ -101,13 +101,32 @@ EnsembleReader::EnsembleReader(const std::filesystem::path& path) : impl_(std::m
     h.seed = detail::unsigned_attribute(f, "seed");
     h.runs = detail::unsigned_attribute(f, "runs");
     if (h.runs == 0) throw OutputError("cannot read '" + h.path + "': it holds no runs");
+    h.stored_runs = detail::unsigned_attribute(f, "stored_runs");
+    const auto bins = detail::unsigned_attribute(f, "histogram_bins");
+    h.histogram_bins = static_cast<int>(std::min<std::uint64_t>(bins, 1u << 20));
     h.scenario_sha256 = detail::string_attribute(f, "scenario_sha256");
-    h.agents = detail::string_list(f.openDataSet("agent"));
+    h.scenario = detail::string_attribute(f, "scenario");
+    h.software_version = detail::string_attribute(f, "software_version");
+    h.git_commit = detail::string_attribute(f, "git_commit");
+    h.agents = detail::string_list(f.openDataSet("agent"), 16);
+    h.ccodes.assign(h.agents.size(), 0);
+    if (f.nameExists("agent_ccode")) {
+      const auto codes = detail::all_values<int>(f.openDataSet("agent_ccode"), 1, H5::PredType::NATIVE_INT, 16);
+      for (std::size_t a = 0; a < codes.size() && a < h.ccodes.size(); ++a) h.ccodes[a] = std::max(0, codes[a]);
+    }
+    h.months = detail::string_list(f.openDataSet("month"));
+    h.quantiles = detail::all_values<double>(f.openDataSet("quantile"), 1, H5::PredType::NATIVE_DOUBLE, 1024);
     h.events = detail::string_list(f.openDataSet("event"));
+    h.event_titles = detail::string_list(f.openDataSet("event_title"));
+    h.event_dates = detail::string_list(f.openDataSet("event_date"));
+    h.event_kinds = detail::string_list(f.openDataSet("event_kind"));
     impl_->event_month = f.openDataSet("event_month");
+    impl_->alignment = f.openDataSet("alignment");
     impl_->has_eras = f.nameExists("era");
     if (impl_->has_eras) {
       h.eras = detail::string_list(f.openDataSet("era"));
+      h.era_from = detail::string_list(f.openDataSet("era_from"));
+      h.era_to = detail::string_list(f.openDataSet("era_to"));
       impl_->era_alignment = f.openDataSet("era_alignment");
     }
     // The shapes the reads below rely on, checked once: a file could claim anything.
@@ -123,6 +142,15 @@ EnsembleReader::EnsembleReader(const std::filesystem::path& path) : impl_(std::m
     if (impl_->has_eras && detail::dims_of(impl_->era_alignment.getSpace()) != std::vector<hsize_t>{R, eras, N, N}) {
       malformed("era_alignment is not of runs x eras x agents x agents");
     }
+    const hsize_t T = h.months.size();
+    if (h.stored_runs > R) malformed("stored_runs = " + std::to_string(h.stored_runs) + ", more than its runs");
+    if (detail::dims_of(impl_->alignment.getSpace()) != std::vector<hsize_t>{h.stored_runs, T, N, N}) {
+      malformed("alignment is not of stored runs x months x agents x agents");
+    }
+    if (h.event_titles.size() != E || h.event_dates.size() != E || h.event_kinds.size() != E) {
+      malformed("event_title, event_date and event_kind are not one per event");
+    }
+    if (h.era_from.size() != eras || h.era_to.size() != eras) malformed("era_from and era_to are not one per era");
   } catch (const H5::Exception& e) {
     throw OutputError("cannot read '" + h.path + "': " + e.getDetailMsg());
   }
@@ -165,6 +193,60 @@ void EnsembleReader::read(std::uint64_t first, std::uint64_t count, std::vector<
     }
   } catch (const H5::Exception& e) {
     throw OutputError("cannot read runs " + std::to_string(first) + " to " + std::to_string(first + count - 1) +
+                      " of '" + h.path + "': " + e.getDetailMsg());
+  }
+}
+
+Summary EnsembleReader::summary() const {
+  const auto& h = impl_->header;
+  Summary out;
+  out.months = static_cast<int>(h.months.size());
+  out.agents = static_cast<int>(h.agents.size());
+  out.runs = h.runs;
+  out.bins = h.histogram_bins;
+  out.quantiles = h.quantiles;
+  const std::size_t cells = h.months.size() * h.agents.size() * h.agents.size();
+  try {
+    const auto& f = impl_->file;
+    out.mean = detail::all_values<float>(f.openDataSet("alignment_mean"), 3, H5::PredType::NATIVE_FLOAT, cells);
+    out.std = detail::all_values<float>(f.openDataSet("alignment_std"), 3, H5::PredType::NATIVE_FLOAT, cells);
+    out.quantile = detail::all_values<float>(f.openDataSet("alignment_quantile"), 4, H5::PredType::NATIVE_FLOAT,
+                                             cells * h.quantiles.size());
+  } catch (const H5::Exception& e) {
+    throw OutputError("cannot read the summaries of '" + h.path + "': " + e.getDetailMsg());
+  }
+  if (out.mean.size() != cells || out.std.size() != cells || out.quantile.size() != cells * h.quantiles.size()) {
+    throw OutputError("cannot read the summaries of '" + h.path + "': their shapes do not match its dimensions");
+  }
+  return out;
+}
+
+std::vector<float> EnsembleReader::event_probability() const {
+  try {
+    return detail::all_values<float>(impl_->file.openDataSet("event_probability"), 1, H5::PredType::NATIVE_FLOAT,
+                                     impl_->header.events.size());
+  } catch (const H5::Exception& e) {
+    throw OutputError("cannot read event_probability of '" + impl_->header.path + "': " + e.getDetailMsg());
+  }
+}
+
+void EnsembleReader::read_stored(std::uint64_t first, std::uint64_t count, std::vector<float>& alignment) const {
+  const auto& h = impl_->header;
+  const auto T = static_cast<hsize_t>(h.months.size());
+  const auto N = static_cast<hsize_t>(h.agents.size());
+  if (first > h.stored_runs || count > h.stored_runs - first) {
+    throw std::out_of_range("EnsembleReader::read_stored past the last stored run");
+  }
+  alignment.resize(count * T * N * N);
+  if (count == 0) return;
+  try {
+    const hsize_t start[4] = {first, 0, 0, 0}, size[4] = {count, T, N, N};
+    auto space = impl_->alignment.getSpace();
+    space.selectHyperslab(H5S_SELECT_SET, size, start);
+    H5::DataSpace memory(4, size);
+    impl_->alignment.read(alignment.data(), H5::PredType::NATIVE_FLOAT, memory, space);
+  } catch (const H5::Exception& e) {
+    throw OutputError("cannot read stored runs " + std::to_string(first) + " to " + std::to_string(first + count - 1) +
                       " of '" + h.path + "': " + e.getDetailMsg());
   }
 }
@@ -213,6 +295,22 @@ void write_comparison_group(H5::H5File& file, const ComparisonTable& t) {
   for (const auto& [name, field] : fields) {
     write_field(g, std::string("era_alignment_") + name, t.era_dyads, field, ed, era_dims);
     write_field(g, std::string("event_probability_") + name, t.event_probability, field, vd, event_dims);
+  }
+  {
+    // event_role: "responded" (the same definition in both: a change is a response), "changed_by_counterfactual",
+    // "in_one_scenario_only".
+    std::vector<std::string> roles;
+    for (const auto r : t.event_role) {
+      roles.push_back(r == ComparisonTable::Role::Same ? "responded"
+                                                       : (r == ComparisonTable::Role::Changed ? "changed_by_counterfactual"
+                                                                                              : "in_one_scenario_only"));
+    }
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    auto ds = g.createDataSet("event_role", type, H5::DataSpace(1, vd.data()));
+    std::vector<const char*> p;
+    for (const auto& v : roles) p.push_back(v.c_str());
+    if (!p.empty()) ds.write(p.data(), type);
+    H5DSattach_scale(ds.getId(), event_dims[0].getId(), 0);
   }
   const auto str_attr = [&](const std::string& name, const std::string& value) {
     H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/Summary.hpp"
+
 namespace alignsim {
 
 struct EnsembleHeader {
@@ -17,8 +19,17 @@ struct EnsembleHeader {
   std::string status;  ///< "complete" or "partial"
   std::uint64_t seed = 0;
   std::uint64_t runs = 0;
+  std::uint64_t stored_runs = 0;
+  int histogram_bins = 0;
   std::string scenario_sha256;
+  std::string scenario;  ///< the resolved scenario as TOML text
+  std::string software_version, git_commit;
   std::vector<std::string> agents, events, eras;
+  std::vector<int> ccodes;                      ///< per agent, Correlates of War code; 0: none (or an older file)
+  std::vector<std::string> months;              ///< "YYYY-MM" of each time step
+  std::vector<double> quantiles;                ///< levels of alignment_quantile
+  std::vector<std::string> event_titles, event_dates, event_kinds;
+  std::vector<std::string> era_from, era_to;    ///< "YYYY-MM", inclusive
 };
 
 class EnsembleReader {
@@ -35,6 +46,12 @@ class EnsembleReader {
   /// means [run][era][agent][other].
   void read(std::uint64_t first, std::uint64_t count, std::vector<std::int16_t>& event_month,
             std::vector<float>& era_alignment) const;
+  /// The summaries over all runs ([time][agent][other]; quantiles [quantile][time][agent][other]).
+  Summary summary() const;
+  /// The share of runs in which each event happened.
+  std::vector<float> event_probability() const;
+  /// Stored runs (samples) first .. first + count - 1: W as [sample][time][agent][other].
+  void read_stored(std::uint64_t first, std::uint64_t count, std::vector<float>& alignment) const;
 
  private:
   struct Impl;
@@ -62,6 +79,13 @@ struct ComparisonTable {
   std::vector<std::string> agents, eras, events;
   std::vector<Difference> era_dyads;  ///< [era][agent][other]; symmetric, NaN-free off the diagonal
   std::vector<Difference> event_probability;  ///< [event]: difference in the probability that it happened
+  /// [event]: how the counterfactual treats it. Same: the same definition in both scenarios (a change
+  /// in its probability is a response to what changed earlier); Changed: defined differently, or an
+  /// option of a choice the counterfactual forces or excludes; Only: in one scenario only.
+  enum class Role { Same, Changed, Only };
+  std::vector<Role> event_role;
+  std::vector<std::string> event_date;      ///< [event]: "YYYY-MM", the base's (or the counterfactual's)
+  std::vector<unsigned char> event_decision;  ///< [event]: 1 for a decision or an option
 };
 
 /// Writes the comparison as group /comparison of an HDF5 file at `path`, truncating it: the

@@ -5,6 +5,7 @@
 
 #include <H5Cpp.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,16 +25,21 @@ std::uint64_t unsigned_attribute(const H5::H5Object& object, const std::string& 
 /// any length: the limit keeps memory bounded).
 std::vector<std::string> string_list(const H5::DataSet& ds, hsize_t max_count = hsize_t{1} << 20);
 
-/// Every value of a numeric dataset of `rank` dimensions, converted to `type` (T's own).
+/// Every value of a numeric dataset of `rank` dimensions, converted to `type` (T's own), of at most
+/// `max_count` values (a file may claim any extent: the limit keeps memory bounded).
 template <class T>
-std::vector<T> all_values(const H5::DataSet& ds, int rank, const H5::PredType& type) {
+std::vector<T> all_values(const H5::DataSet& ds, int rank, const H5::PredType& type,
+                          std::size_t max_count = std::size_t{1} << 26) {
   const auto dims = dims_of(ds.getSpace());
   if (static_cast<int>(dims.size()) != rank || ds.getTypeClass() == H5T_STRING) {
     throw H5::DataSetIException("all_values", "a dataset of " + std::to_string(dims.size()) + " dimensions or of text, "
                                 "expected numbers in " + std::to_string(rank));
   }
   std::size_t n = 1;
-  for (const auto d : dims) n *= d;
+  for (const auto d : dims) n = (n == 0 || d == 0) ? 0 : (d > max_count / n ? max_count + 1 : n * d);  // no overflow
+  if (n > max_count) {
+    throw H5::DataSetIException("all_values", "a dataset of more than " + std::to_string(max_count) + " values");
+  }
   std::vector<T> out(n);
   if (n > 0) ds.read(out.data(), type);
   return out;

@@ -74,6 +74,8 @@ std::vector<unsigned char> shuffle_deflate(const void* data, std::size_t bytes, 
 
 enum ChunkedDataset : int { kEventMonth = 0, kEraAlignment = 1, kAlignment = 2 };
 
+constexpr std::int32_t kNoCode = -1;  ///< agent_ccode of an agent whose scenario gives no code
+
 }  // namespace
 
 std::string OutputWriter::software_version() { return ALIGNSIM_VERSION; }
@@ -237,6 +239,15 @@ struct OutputWriter::Impl {
     auto other = scale("other", string_type(), N, "agent toward whom the disposition is");
     strings(other, ids);
     string_variable("agent_name", "agent", names, "display name at the start of the horizon");
+    std::vector<std::int32_t> codes;
+    for (const auto& a : scenario.agents) codes.push_back(a.ccode > 0 ? a.ccode : kNoCode);
+    H5::DSetCreatPropList fill;
+    fill.setFillValue(H5::PredType::NATIVE_INT32, &kNoCode);
+    auto ccode = file.createDataSet("agent_ccode", H5::PredType::NATIVE_INT32, H5::DataSpace(1, &N), fill);
+    ccode.write(codes.data(), H5::PredType::NATIVE_INT32);
+    attach(ccode, {"agent"});
+    attr(ccode, "long_name", "Correlates of War state code of the agent");
+    attr(ccode, "_FillValue", kNoCode, H5::PredType::NATIVE_INT32);
 
     std::vector<std::string> issue_ids, meanings;
     for (const auto& i : scenario.issues) {

@@ -20,7 +20,4 @@ Scenario load_scenario(const std::filesystem::path& path, std::vector<std::files
 Scenario load_scenario_text(const std::string& text, const std::string& name,
                             const std::filesystem::path& base_dir = ".");
 
-/// The 32-bit random stream of an event, derived from its id (FNV-1a), never 0 (0 is the noise).
-std::uint32_t event_stream(const std::string& id);
-
 }  // namespace alignsim

@@ -240,7 +240,7 @@ def test_sensitivity_is_seeded_and_finds_no_effect_where_there_is_none():
     assert csvs[0] == csvs[1]  # the same seed, the same design and runs
     import csv as csvlib
     rows = list(csvlib.DictReader(csvs[0].splitlines()))
-    assert len(rows) == 2 * 5
+    assert len(rows) == 2 * 7  # the seven dynamics parameters by default
     for row in rows:
         if row["output"] == "probability:cc_invited_by_bb":
             # a scheduled event with probability 0.5: its draw depends on no parameter
