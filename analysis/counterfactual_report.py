@@ -22,8 +22,8 @@ and rewrites every block of the document delimited by a marker line and `<!-- cf
   <!-- cf:split NAME EVENT ERA DYADS -->   (h5) CF - BASE for ERA, in the runs where the
                                            counterfactual's EVENT happened and in those where not
   <!-- cf:path NAME -->                    the path of the effect: decisions the counterfactual did not
-                                           change whose probability moved (paired 95% CI excludes 0),
-                                           by date, with the direction of the change
+                                           change whose probability moved by at least PATH_MIN (0.01)
+                                           with a paired 95% CI that excludes 0, by date
   <!-- cf:lasting NAME DYADS -->           (h5) how many years the effect lasts: per dyad, the years
                                            whose yearly mean of M differs by at least 0.01 with a paired
                                            95% interval that excludes 0, the first and last such year
@@ -64,6 +64,7 @@ BEGIN = re.compile(r"^<!-- cf:(\w+)((?: [^ ]+)*) -->$")
 END = "<!-- cf:end -->"
 Z = 1.959963984540054
 MOVED = 0.001  # the timing table lists decisions whose month moved in at least this share of pairs
+PATH_MIN = 0.01  # the path lists decisions whose probability moved by at least this (and significantly)
 MATERIAL = 0.005  # era-mean differences at least this large count as effects in the pairing table
 
 
@@ -325,13 +326,13 @@ class Report:
                 dates[e["id"]] = e.get("date", "")
         rows = []
         for e in c.events:
-            if e["event_role"] != "responded" or not (e["ci_low"] > 0 or e["ci_high"] < 0):
+            if e["event_role"] != "responded" or not (e["ci_low"] > 0 or e["ci_high"] < 0) or abs(e["difference"]) < PATH_MIN:
                 continue
             rows.append((dates.get(e["event"], ""), [
                 dates.get(e["event"], ""), f"`{e['event']}`", plain(e["base"], 3), plain(e["cf"], 3),
                 f"{signed(e['difference'], 3)} ± {pm(half(e), 3)}"]))
         if not rows:
-            return ["No decision that the counterfactual left unchanged moved."]
+            return [f"No decision that the counterfactual left unchanged moved by {PATH_MIN:.0%} or more."]
         rows.sort(key=lambda r: r[0])
         return table(["date", "decision (unchanged by the counterfactual)", "base", "cf", "cf − base, paired 95% CI"],
                      [r[1] for r in rows])

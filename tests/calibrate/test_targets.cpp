@@ -331,9 +331,13 @@ TEST_CASE("a targets file: every kind of error names the file, line and column")
     check_error(replaced(good, "event = \"cc_joins_bb_pact\"", "event = \"no_such_event\""), s,
                 "event = \"no_such_event\"", "must name an event of the scenario, found 'no_such_event'");
   }
-  SUBCASE("a decision target with both at_least and at_most") {
+  SUBCASE("a decision target with both at_least and at_most needs at_least's window") {
     check_error(replaced(good, "at_most = 0.5", "at_most = 0.5\nat_least = 0.2"), s, "[[decisions]]\nevent = \"cc_joins_bb",
-                "give exactly one of 'at_least'");
+                "'at_least' needs 'within_months'");
+  }
+  SUBCASE("a decision target with neither at_least nor at_most") {
+    check_error(replaced(good, "at_most = 0.5\n", ""), s, "[[decisions]]\nevent = \"cc_joins_bb",
+                "give 'at_least'");
   }
   SUBCASE("a share out of range") {
     check_error(replaced(good, "at_most = 0.5", "at_most = 1.5"), s, "at_most = 1.5", "a share of runs in [0, 1], found 1.5");
