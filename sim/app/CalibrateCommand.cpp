@@ -120,23 +120,19 @@ int calibrate(const CalibrateOptions& o) {
   std::atomic<bool> stop{false};
   const StopSignals signals(stop);
   std::unique_ptr<OutputPath> overlay_out, report_md, json_out, profile_out;
-  try {
-    if (!o.out.empty()) overlay_out = std::make_unique<OutputPath>(o.out, inputs, o.overwrite, "--out");
-    if (!o.report.empty()) {
-      fs::create_directories(o.report, ec);
-      if (ec) throw OutputError("cannot make the folder '" + o.report + "': " + ec.message());
-      report_md = std::make_unique<OutputPath>(fs::path(o.report) / "report.md", inputs, o.overwrite, "--report");
-      json_out = std::make_unique<OutputPath>(fs::path(o.report) / "report.json", inputs, o.overwrite, "--report");
-      if (o.profile > 0) {
-        profile_out = std::make_unique<OutputPath>(fs::path(o.report) / "profile.csv", inputs, o.overwrite, "--report");
-      }
-    }
-  } catch (const OutputRefused& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
-    return kBadInput;
-  } catch (const OutputError& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
-    return kFailure;
+  if (const int status = prepare_outputs([&] {
+        if (!o.out.empty()) overlay_out = std::make_unique<OutputPath>(o.out, inputs, o.overwrite, "--out");
+        if (!o.report.empty()) {
+          fs::create_directories(o.report, ec);
+          if (ec) throw OutputError("cannot make the folder '" + o.report + "': " + ec.message());
+          report_md = std::make_unique<OutputPath>(fs::path(o.report) / "report.md", inputs, o.overwrite, "--report");
+          json_out = std::make_unique<OutputPath>(fs::path(o.report) / "report.json", inputs, o.overwrite, "--report");
+          if (o.profile > 0) {
+            profile_out = std::make_unique<OutputPath>(fs::path(o.report) / "profile.csv", inputs, o.overwrite, "--report");
+          }
+        }
+      })) {
+    return status;
   }
 
   co.ensemble.runs = o.runs;

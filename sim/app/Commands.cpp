@@ -38,6 +38,19 @@ std::optional<Scenario> load(const std::string& path, std::vector<std::filesyste
 
 }  // namespace
 
+int prepare_outputs(const std::function<void()>& make_outputs) {
+  try {
+    make_outputs();
+    return kOk;
+  } catch (const OutputRefused& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
+  } catch (const OutputError& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kFailure;
+  }
+}
+
 int validate(const std::string& path) {
   const auto s = load(path);
   if (!s) return kBadInput;

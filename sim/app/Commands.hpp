@@ -2,6 +2,7 @@
 /// The commands of the `alignsim` program, callable without the command-line parser (tests use them).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,12 @@ namespace alignsim::app {
 /// interrupted (the output then holds the runs finished, status "partial"; if none finished,
 /// nothing is written).
 enum Exit : int { kOk = 0, kFailure = 1, kBadInput = 2, kInterrupted = 130 };
+
+/// Runs `make_outputs`, which checks a command's outputs and makes their temporary files
+/// (io/OutputPath) before any work, and says how the command ends if it could not: kBadInput for
+/// a path the output rule refuses, kFailure for one that cannot be made, kOk when all are made.
+/// The reason goes to stderr.
+int prepare_outputs(const std::function<void()>& make_outputs);
 
 int validate(const std::string& scenario_path);
 

@@ -235,16 +235,12 @@ std::string csv_text(const ComparisonTable& t) {
 int compare(const CompareOptions& o) {
   // The outputs are checked, and their temporary files made, before any work.
   std::unique_ptr<OutputPath> csv_out, h5_out;
-  try {
-    const std::vector<std::filesystem::path> inputs = {o.base, o.cf};
-    if (!o.csv.empty()) csv_out = std::make_unique<OutputPath>(o.csv, inputs, o.overwrite, "--csv");
-    if (!o.h5.empty()) h5_out = std::make_unique<OutputPath>(o.h5, inputs, o.overwrite, "--h5");
-  } catch (const OutputRefused& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
-    return kBadInput;
-  } catch (const OutputError& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
-    return kFailure;
+  if (const int status = prepare_outputs([&] {
+        const std::vector<std::filesystem::path> inputs = {o.base, o.cf};
+        if (!o.csv.empty()) csv_out = std::make_unique<OutputPath>(o.csv, inputs, o.overwrite, "--csv");
+        if (!o.h5.empty()) h5_out = std::make_unique<OutputPath>(o.h5, inputs, o.overwrite, "--h5");
+      })) {
+    return status;
   }
   ComparisonTable t;
   try {

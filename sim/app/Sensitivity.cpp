@@ -143,14 +143,10 @@ int sensitivity(const SensitivityOptions& opt) {
     return kBadInput;
   }
   std::unique_ptr<OutputPath> csv_out;  // checked, and made, before the work
-  try {
-    if (!opt.csv.empty()) csv_out = std::make_unique<OutputPath>(opt.csv, inputs, opt.overwrite, "--csv");
-  } catch (const OutputRefused& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
-    return kBadInput;
-  } catch (const OutputError& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
-    return kFailure;
+  if (const int status = prepare_outputs([&] {
+        if (!opt.csv.empty()) csv_out = std::make_unique<OutputPath>(opt.csv, inputs, opt.overwrite, "--csv");
+      })) {
+    return status;
   }
   std::vector<Output> outputs;
   std::vector<Factor> factors = default_factors();
