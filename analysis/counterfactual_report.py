@@ -51,6 +51,7 @@ import argparse
 import csv
 import difflib
 import math
+import os
 import pathlib
 import re
 import statistics
@@ -72,6 +73,10 @@ class ReportError(Exception):
     """A marker or an input file is wrong."""
 
 
+COLUMNS = ("quantity", "era", "a", "b", "event", "base", "cf", "difference", "ci_low", "ci_high", "unpaired_ci_low",
+           "unpaired_ci_high")
+
+
 # ------------------------------------------------------------------------------------------------
 # Inputs
 
@@ -86,19 +91,33 @@ class Compare:
         self.alignment: dict[tuple[str, str, str], dict] = {}
         self.eras: list[str] = []
         self.events: list[dict] = []
-        with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                for k in ("base", "cf", "difference", "ci_low", "ci_high", "unpaired_ci_low", "unpaired_ci_high"):
+        text = path.read_text()
+        if not text.endswith("\n"):
+            raise ReportError(f"{path}: does not end with a line break: a truncated file? (run the compare again)")
+        reader = csv.DictReader(text.splitlines())
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ReportError(f"{path}: not an `alignsim compare` CSV: no column {', '.join(missing)}")
+        for row in reader:
+            if None in row or None in row.values():
+                raise ReportError(f"{path}:{reader.line_num}: {len([v for v in row.values() if v is not None])} "
+                                  f"fields, expected {len(reader.fieldnames)}: a damaged or truncated file?")
+            for k in COLUMNS[5:]:
+                try:
                     row[k] = float(row[k])
-                row.setdefault("event_role", "")
-                if row["quantity"] == "alignment":
-                    if row["era"] not in self.eras:
-                        self.eras.append(row["era"])
-                    self.alignment[(row["era"], row["a"], row["b"])] = row
-                elif row["quantity"] == "event_probability":
-                    self.events.append(row)
-                else:
-                    raise ReportError(f"{path}: unknown quantity '{row['quantity']}'")
+                except ValueError:
+                    raise ReportError(f"{path}:{reader.line_num}: {k} is {row[k]!r}, not a number") from None
+            row.setdefault("event_role", "")
+            if row["quantity"] == "alignment":
+                if row["era"] not in self.eras:
+                    self.eras.append(row["era"])
+                self.alignment[(row["era"], row["a"], row["b"])] = row
+            elif row["quantity"] == "event_probability":
+                self.events.append(row)
+            else:
+                raise ReportError(f"{path}:{reader.line_num}: unknown quantity '{row['quantity']}'")
+        if not self.alignment and not self.events:
+            raise ReportError(f"{path}: holds no rows: a truncated file? (run the compare again)")
 
     def cell(self, era: str, dyad: tuple[str, str]) -> dict:
         a, b = dyad
@@ -133,7 +152,10 @@ def open_h5(path: pathlib.Path):
         raise ReportError("h5py is needed for this table: run with /usr/bin/python3") from e
     if not path.is_file():
         raise ReportError(f"missing {path}: this table needs the ensemble files")
-    return h5py.File(path, "r")
+    try:
+        return h5py.File(path, "r")
+    except OSError as e:
+        raise ReportError(f"{path}: cannot be read as HDF5 ({e})") from None
 
 
 def strings(ds) -> list[str]:
@@ -434,7 +456,10 @@ class Report:
               "lasting": self.lasting}.get(kind)
         if fn is None:
             raise ReportError(f"unknown table kind 'cf:{kind}'")
-        return fn(args)
+        try:
+            return fn(args)
+        except (KeyError, IndexError, OSError) as e:  # an ensemble file without what the table reads
+            raise ReportError(f"cf:{kind} {' '.join(args)}: an input file lacks {e}") from None
 
 
 def rewrite(text: str, report: Report) -> str:
@@ -476,7 +501,7 @@ def main() -> int:
         old = a.doc.read_text()
         new = rewrite(old, Report(a.results))
     except (OSError, ReportError) as e:
-        print(f"counterfactual_report: {e}", file=sys.stderr)
+        print(f"counterfactual_report: error: {e}", file=sys.stderr)
         return 2
     if a.stdout:
         sys.stdout.write(new)
@@ -488,7 +513,15 @@ def main() -> int:
                                                    str(a.doc), "regenerated"))
         return 1
     if new != old:
-        a.doc.write_text(new)
+        temp = a.doc.with_name(f".{a.doc.name}.tmp-{os.getpid()}")  # renamed when complete
+        try:
+            temp.write_text(new)
+            os.replace(temp, a.doc)
+        except OSError as e:
+            print(f"counterfactual_report: error: cannot write {a.doc}: {e.strerror or e}", file=sys.stderr)
+            return 1
+        finally:
+            temp.unlink(missing_ok=True)
         print(f"wrote {a.doc}")
     return 0
 
