@@ -1,16 +1,21 @@
 #include "Ensemble.hpp"
 
+#include "StageOrder.hpp"
+
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 
@@ -110,20 +115,34 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   const auto started = Clock::now();
   std::uint64_t next_run = options.first_run;
 
+  // The blocks in flight, oldest first, owned here: if a stage throws (a full disk), oneTBB drops
+  // the pointers it carries, and these are freed on the way out. Produced and written in run order.
+  std::deque<std::unique_ptr<RunBlock>> in_flight;
+  std::mutex in_flight_mutex;
+
   const auto produce = [&](tbb::flow_control& fc) -> RunBlock* {
+    detail::StageOrder order;  // for ThreadSanitizer (StageOrder.hpp)
+    order.after(&next_run);
     if (next_run >= options.runs || (stop && stop->load())) {
       if (next_run < options.runs) result.interrupted = true;
       fc.stop();
       return nullptr;
     }
-    auto block = std::make_unique<RunBlock>();
+    RunBlock* block = nullptr;
+    {
+      const std::lock_guard lock(in_flight_mutex);
+      block = in_flight.emplace_back(std::make_unique<RunBlock>()).get();
+    }
     block->first = next_run;
     block->count = static_cast<int>(std::min<std::uint64_t>(block_runs, options.runs - next_run));
     next_run += static_cast<std::uint64_t>(block->count);
-    return block.release();
+    detail::release(block);
+    return block;
   };
 
   const auto simulate = [&](RunBlock* block) -> RunBlock* {
+    detail::StageOrder order;
+    order.after(block);
     auto& state = states.local();
     if (!state) state = std::make_unique<BatchState>(model);
     auto& summary = summaries.local();
@@ -155,7 +174,16 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   };
 
   const auto write = [&](RunBlock* raw) {
-    std::unique_ptr<RunBlock> block(raw);
+    detail::StageOrder order;
+    order.after(&sink);
+    detail::acquire(raw);
+    std::unique_ptr<RunBlock> block;
+    {
+      const std::lock_guard lock(in_flight_mutex);
+      assert(in_flight.front().get() == raw);
+      block = std::move(in_flight.front());
+      in_flight.pop_front();
+    }
     sink.write_block(*block);
     result.runs_done += static_cast<std::uint64_t>(block->count);
     progress.update(result.runs_done);
@@ -163,10 +191,12 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
 
   tbb::task_arena arena(threads);
   arena.execute([&] {
-    tbb::parallel_pipeline(static_cast<std::size_t>(2 * threads),
-                           tbb::make_filter<void, RunBlock*>(tbb::filter_mode::serial_in_order, produce) &
-                               tbb::make_filter<RunBlock*, RunBlock*>(tbb::filter_mode::parallel, simulate) &
-                               tbb::make_filter<RunBlock*, void>(tbb::filter_mode::serial_in_order, write));
+    const auto stages = tbb::make_filter<void, RunBlock*>(tbb::filter_mode::serial_in_order, produce) &
+                        tbb::make_filter<RunBlock*, RunBlock*>(tbb::filter_mode::parallel, simulate) &
+                        tbb::make_filter<RunBlock*, void>(tbb::filter_mode::serial_in_order, write);
+    detail::StageOrder::start();
+    tbb::parallel_pipeline(static_cast<std::size_t>(2 * threads), stages);
+    detail::StageOrder::end();
   });
 
   for (const auto& s : summaries) result.summary.merge(s);
