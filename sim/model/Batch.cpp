@@ -35,6 +35,7 @@ BatchState::BatchState(const Model& m) {
   salience.resize(nd);
   anchor.resize(nd);
   drift.resize(nd);
+  pull.resize(static_cast<std::size_t>(2 * m.agents()));
   capability.resize(static_cast<std::size_t>(m.agents()));
   theta.resize(m.theta().size());
   fired.resize(static_cast<std::size_t>(m.events()));
@@ -321,36 +322,40 @@ class Kernel {
   void interests() {
     const auto& kp = s_.theta[theta::kKP];
     const auto& k0 = s_.theta[theta::kK0];
-    for (int c = 0; c < n_ * d_; ++c) {
-      const auto& p = s_.position[c];
-      const auto& a = s_.anchor[c];
-      auto& drift = s_.drift[c];
-#pragma omp simd
-      for (int l = 0; l < L; ++l) drift[l] = k0[l] * (a[l] - p[l]);
-    }
+    LaneF* weight = s_.pull.data();        // [j]: k_p w[i,j] of the agent i at hand
+    LaneF* target = weight + n_;           // [j]: 1 - W[i,j]
     for (int i = 0; i < n_; ++i) {
+      const auto& inv = s_.inv_others[i];
       for (int j = 0; j < n_; ++j) {
         if (i == j) continue;
         const auto& w = s_.W[i * n_ + j];
         const auto& cj = s_.capability[j];
-        const auto& inv = s_.inv_others[i];
-        alignas(64) float weight[L], target[L];
 #pragma omp simd
         for (int l = 0; l < L; ++l) {
-          weight[l] = kp[l] * cj[l] * std::fabs(w[l]) * inv[l];
-          target[l] = 1.0f - w[l];
+          weight[j][l] = kp[l] * cj[l] * std::fabs(w[l]) * inv[l];
+          target[j][l] = 1.0f - w[l];
         }
-        for (int d = 0; d < d_; ++d) {
-          const float* __restrict pi = s_.position[i * d_ + d].v;
+      }
+      // Each issue's drift is summed over j in registers, in the same order as the formula's sum.
+      for (int d = 0; d < d_; ++d) {
+        const float* __restrict pi = s_.position[i * d_ + d].v;
+        const float* __restrict a = s_.anchor[i * d_ + d].v;
+        LaneF drift;
+#pragma omp simd
+        for (int l = 0; l < L; ++l) drift[l] = k0[l] * (a[l] - pi[l]);
+        for (int j = 0; j < n_; ++j) {
+          if (i == j) continue;
           const float* __restrict pj = s_.position[j * d_ + d].v;
-          float* __restrict drift = s_.drift[i * d_ + d].v;
+          const float* __restrict wj = weight[j].v;
+          const float* __restrict tj = target[j].v;
 #pragma omp simd
           for (int l = 0; l < L; ++l) {
             const float x = pj[l] - pi[l];
             const float sign = (x > 0.0f ? 1.0f : 0.0f) - (x < 0.0f ? 1.0f : 0.0f);
-            drift[l] += weight[l] * (std::fabs(x) - target[l]) * sign;
+            drift[l] += wj[l] * (std::fabs(x) - tj[l]) * sign;
           }
         }
+        s_.drift[i * d_ + d] = drift;
       }
     }
     for (int c = 0; c < n_ * d_; ++c) {
