@@ -35,7 +35,7 @@ BatchState::BatchState(const Model& m) {
   salience.resize(nd);
   anchor.resize(nd);
   drift.resize(nd);
-  pull.resize(static_cast<std::size_t>(2 * m.agents()));
+  scratch.resize(static_cast<std::size_t>(2 * m.agents()));
   capability.resize(static_cast<std::size_t>(m.agents()));
   theta.resize(m.theta().size());
   fired.resize(static_cast<std::size_t>(m.events()));
@@ -322,7 +322,7 @@ class Kernel {
   void interests() {
     const auto& kp = s_.theta[theta::kKP];
     const auto& k0 = s_.theta[theta::kK0];
-    LaneF* weight = s_.pull.data();        // [j]: k_p w[i,j] of the agent i at hand
+    LaneF* weight = s_.scratch.data();     // [j]: k_p w[i,j] of the agent i at hand
     LaneF* target = weight + n_;           // [j]: 1 - W[i,j]
     for (int i = 0; i < n_; ++i) {
       const auto& inv = s_.inv_others[i];
@@ -369,29 +369,42 @@ class Kernel {
 
   /// A[i,j] = 1 - sum_d s[i,d] |p[i,d] - p[j,d]|, with each agent's saliences normalised.
   void affinity() {
+    LaneF* total = s_.scratch.data();  // [i]: the sum of agent i's saliences
+    LaneF* inv_total = total + n_;     // [i]: its inverse, 0 when the sum is 0
     for (int i = 0; i < n_; ++i) {
-      alignas(64) float total[L] = {};
+      LaneF sum{};
       for (int d = 0; d < d_; ++d) {
         const auto& sal = s_.salience[i * d_ + d];
 #pragma omp simd
-        for (int l = 0; l < L; ++l) total[l] += sal[l];
+        for (int l = 0; l < L; ++l) sum[l] += sal[l];
       }
-      alignas(64) float inv_total[L];
 #pragma omp simd
-      for (int l = 0; l < L; ++l) inv_total[l] = total[l] > 0.0f ? 1.0f / total[l] : 0.0f;
-      for (int j = 0; j < n_; ++j) {
-        if (i == j) continue;
-        alignas(64) float distance[L] = {};
+      for (int l = 0; l < L; ++l) inv_total[i][l] = sum[l] > 0.0f ? 1.0f / sum[l] : 0.0f;
+      total[i] = sum;
+    }
+    // |p[i,d] - p[j,d]| once per pair, for both A[i,j] and A[j,i].
+    for (int i = 0; i < n_; ++i) {
+      for (int j = i + 1; j < n_; ++j) {
+        LaneF to_j{}, to_i{};
         for (int d = 0; d < d_; ++d) {
-          const auto& sal = s_.salience[i * d_ + d];
-          const auto& pi = s_.position[i * d_ + d];
-          const auto& pj = s_.position[j * d_ + d];
+          const float* __restrict si = s_.salience[i * d_ + d].v;
+          const float* __restrict sj = s_.salience[j * d_ + d].v;
+          const float* __restrict pi = s_.position[i * d_ + d].v;
+          const float* __restrict pj = s_.position[j * d_ + d].v;
 #pragma omp simd
-          for (int l = 0; l < L; ++l) distance[l] += sal[l] * std::fabs(pi[l] - pj[l]);
+          for (int l = 0; l < L; ++l) {
+            const float gap = std::fabs(pi[l] - pj[l]);
+            to_j[l] += si[l] * gap;
+            to_i[l] += sj[l] * gap;
+          }
         }
-        auto& a = s_.A[i * n_ + j];
+        auto& aij = s_.A[i * n_ + j];
+        auto& aji = s_.A[j * n_ + i];
 #pragma omp simd
-        for (int l = 0; l < L; ++l) a[l] = total[l] > 0.0f ? 1.0f - distance[l] * inv_total[l] : 0.0f;
+        for (int l = 0; l < L; ++l) {
+          aij[l] = total[i][l] > 0.0f ? 1.0f - to_j[l] * inv_total[i][l] : 0.0f;
+          aji[l] = total[j][l] > 0.0f ? 1.0f - to_i[l] * inv_total[j][l] : 0.0f;
+        }
       }
     }
   }

@@ -32,7 +32,8 @@ struct BatchState {
   std::vector<Lanes<std::int16_t>> fired;  ///< month each event fired (processing order), -1 if not
 
   // Scratch owned by the kernel.
-  std::vector<LaneF> next, shock, inv_third, inv_others, noise, drift, pull;
+  std::vector<LaneF> next, shock, inv_third, inv_others, noise, drift;
+  std::vector<LaneF> scratch;  ///< [2 * agents]
   std::vector<Lanes<std::int16_t>> scheduled;
   std::vector<Lanes<std::int16_t>> pick;  ///< [choice]: processing position of the option picked this month, or -1
   Lanes<std::uint32_t> key{};
