@@ -183,11 +183,17 @@ class Kernel {
         alignas(64) std::uint32_t w0[L], w1[L], w2[L], w3[L];
         detail::philox4x32_10<L>(s_.key.v, seed_lo_, 0, static_cast<std::uint32_t>(t), e.stream, seed_hi_, w0, w1,
                                  w2, w3);
-#pragma omp simd
+        // GCC does not vectorise this loop: it calls libm's scalar expf, log1pf and expm1f lane by
+        // lane, so lanes that cannot fire (not allowed, or fired already) are skipped. (libmvec's
+        // vector variants would be faster but round differently: results would change.)
         for (int l = 0; l < L; ++l) {
+          if (!fire[l] || fired[k][l] >= 0) {
+            fire[l] = 0;
+            continue;
+          }
           const float softplus = std::max(eta[l], 0.0f) + std::log1p(std::exp(-std::fabs(eta[l])));
           const float hazard = -std::expm1(-softplus * inv_months);
-          fire[l] &= fired[k][l] < 0 && detail::uniform01(w0[l]) < hazard;
+          fire[l] = detail::uniform01(w0[l]) < hazard;
         }
       }
     }
