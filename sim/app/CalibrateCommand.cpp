@@ -3,18 +3,20 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 
+#include "CliChecks.hpp"
 #include "Commands.hpp"
 #include "calibrate/Calibrate.hpp"
 #include "calibrate/Report.hpp"
+#include "io/OutputPath.hpp"
 #include "io/OutputWriter.hpp"
+#include "io/StopSignals.hpp"
 #include "scenario/ScenarioError.hpp"
 #include "scenario/ScenarioLoader.hpp"
 
@@ -22,24 +24,9 @@ namespace alignsim::app {
 
 namespace {
 
-std::atomic<bool> g_calibrate_stop{false};
-
-extern "C" void on_calibrate_signal(int) { g_calibrate_stop.store(true); }
-
 void print(const ScenarioError& e, const std::string& what, const std::string& path) {
   for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
   std::cerr << "alignsim: " << e.diagnostics().size() << " error(s) in " << what << " '" << path << "'\n";
-}
-
-bool write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) {
-    std::cerr << "alignsim: cannot write '" << path.string() << "'\n";
-    return false;
-  }
-  return true;
 }
 
 std::string met_line(const Evaluation& e, const TargetSet& t) {
@@ -80,8 +67,9 @@ std::string profile_csv(const Scenario& calibrated, const TargetSet& targets, co
 
 int calibrate(const CalibrateOptions& o) {
   std::optional<Scenario> scenario;
+  std::vector<std::filesystem::path> inputs;
   try {
-    scenario = load_scenario(o.scenario);
+    scenario = load_scenario(o.scenario, &inputs);
   } catch (const ScenarioError& e) {
     print(e, "scenario", o.scenario);
     return kBadInput;
@@ -126,9 +114,25 @@ int calibrate(const CalibrateOptions& o) {
   }
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!o.out.empty() && fs::weakly_canonical(o.out, ec) == fs::weakly_canonical(o.scenario, ec)) {
-    std::cerr << "alignsim: --out '" << o.out << "' is the scenario being calibrated; write the overlay to another file\n";
-    return kBadInput;
+  inputs.push_back(o.targets);
+  // Signals only ask the fit to stop from here on (the report is then written, the overlay is not);
+  // the outputs are checked, and their temporary files made, before the work.
+  std::atomic<bool> stop{false};
+  const StopSignals signals(stop);
+  std::unique_ptr<OutputPath> overlay_out, report_md, json_out, profile_out;
+  if (const int status = prepare_outputs([&] {
+        if (!o.out.empty()) overlay_out = std::make_unique<OutputPath>(o.out, inputs, o.overwrite, "--out");
+        if (!o.report.empty()) {
+          fs::create_directories(o.report, ec);
+          if (ec) throw OutputError("cannot make the folder '" + o.report + "': " + ec.message());
+          report_md = std::make_unique<OutputPath>(fs::path(o.report) / "report.md", inputs, o.overwrite, "--report");
+          json_out = std::make_unique<OutputPath>(fs::path(o.report) / "report.json", inputs, o.overwrite, "--report");
+          if (o.profile > 0) {
+            profile_out = std::make_unique<OutputPath>(fs::path(o.report) / "profile.csv", inputs, o.overwrite, "--report");
+          }
+        }
+      })) {
+    return status;
   }
 
   co.ensemble.runs = o.runs;
@@ -137,8 +141,7 @@ int calibrate(const CalibrateOptions& o) {
   co.max_evals = o.max_evals;
   co.initial_step = o.initial_step;
   co.prior_weight = o.prior_weight;
-  g_calibrate_stop.store(false);
-  co.stop = &g_calibrate_stop;
+  co.stop = &stop;
   if (!o.quiet) {
     std::cerr << "alignsim: calibrating " << variables.size() << " free numbers of '" << scenario->name << "' to "
               << targets.targets.size() << " targets and " << targets.decisions.size() << " decisions; "
@@ -152,11 +155,7 @@ int calibrate(const CalibrateOptions& o) {
     };
   }
 
-  auto previous_int = std::signal(SIGINT, on_calibrate_signal);
-  auto previous_term = std::signal(SIGTERM, on_calibrate_signal);
   const CalibrationResult result = alignsim::calibrate(*scenario, targets, variables, co);
-  std::signal(SIGINT, previous_int);
-  std::signal(SIGTERM, previous_term);
 
   ReportInfo info;
   info.scenario_path = o.scenario;
@@ -181,35 +180,39 @@ int calibrate(const CalibrateOptions& o) {
                          met_line(info.final_evaluation, targets) + " (" + std::to_string(o.runs) + " runs, seed " +
                          std::to_string(o.seed) + ").";
     if (!o.report.empty()) header += "\nReport: " + (fs::path(o.report) / "report.md").generic_string();
-    fs::create_directories(base_dir, ec);
-    if (!write_file(out, overlay_toml(*scenario, variables, info.final_values, extends.empty() ? o.scenario : extends, header))) {
-      return kFailure;
-    }
     info.overlay_path = o.out;
-    // The file as written must give what was evaluated: load it back and check.
+    // The file as written must give what was evaluated: it is loaded back from its temporary name
+    // (in the same folder, so `extends` reaches the same base) and checked before it is committed.
     try {
-      const Scenario reloaded = load_scenario(out);
+      overlay_out->write(
+          overlay_toml(*scenario, variables, info.final_values, extends.empty() ? o.scenario : extends, header));
+      const Scenario reloaded = load_scenario(overlay_out->temp_path());
       const Evaluation check = evaluate(reloaded, targets, co.ensemble);
       if (check.loss != info.final_evaluation.loss) {
         std::cerr << "alignsim: the calibrated file '" << o.out << "' gives loss " << check.loss << ", not "
                   << info.final_evaluation.loss << "; the report shows the file's\n";
         info.final_evaluation = check;
       }
+      overlay_out->commit();
     } catch (const ScenarioError& e) {
       print(e, "the calibrated file", o.out);
+      return kFailure;
+    } catch (const OutputError& e) {
+      std::cerr << "alignsim: " << e.what() << '\n';
       return kFailure;
     }
   }
 
-  if (!o.report.empty()) {
-    const fs::path dir(o.report);
-    fs::create_directories(dir, ec);
-    if (!write_file(dir / "report.md", report_markdown(*scenario, targets, result, info)) ||
-        !write_file(dir / "report.json", report_json(*scenario, targets, result, info))) {
-      return kFailure;
-    }
-    if (o.profile > 0 && !result.interrupted &&
-        !write_file(dir / "profile.csv", profile_csv(calibrated, targets, variables, info.final_values, o.profile, co.ensemble))) {
+  if (report_md) {
+    try {
+      write_text_output(*report_md, report_markdown(*scenario, targets, result, info));
+      write_text_output(*json_out, report_json(*scenario, targets, result, info));
+      if (profile_out && !result.interrupted) {
+        write_text_output(*profile_out,
+                          profile_csv(calibrated, targets, variables, info.final_values, o.profile, co.ensemble));
+      }
+    } catch (const OutputError& e) {
+      std::cerr << "alignsim: " << e.what() << '\n';
       return kFailure;
     }
   }
@@ -239,8 +242,10 @@ CalibrateCommand::CalibrateCommand(CLI::App& app) {
   command_->add_option("--targets", o.targets, "Targets file (TOML)")->required()->check(CLI::ExistingFile);
   command_->add_option("--out,-o", o.out, "Calibrated overlay to write (TOML extending the scenario)");
   command_->add_option("--report", o.report, "Folder for report.md and report.json");
-  command_->add_option("--runs,-n", o.runs, "Runs per evaluation")->check(CLI::Range(1ULL, (1ULL << 32) - 16))->capture_default_str();
-  command_->add_option("--seed,-s", o.seed, "Random seed of every evaluation (common random numbers)")->capture_default_str();
+  command_->add_flag("--overwrite", o.overwrite, "Replace the calibrated file and the report's files if they exist");
+  command_->add_option("--runs,-n", o.runs, "Runs per evaluation")->check(integer_in(1, (1ULL << 32) - 16))->capture_default_str();
+  command_->add_option("--seed,-s", o.seed, "Random seed of every evaluation (common random numbers)")
+      ->capture_default_str()->check(integer_in(0, ~0ULL));
   command_->add_option("--max-evals", o.max_evals, "Ensembles the optimiser may run (0: evaluate the scenario only)")
       ->check(CLI::Range(0, 1000000))->capture_default_str();
   command_->add_option("--algorithm", o.algorithm, "NLopt local derivative-free algorithm")

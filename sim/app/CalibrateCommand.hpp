@@ -30,6 +30,7 @@ struct CalibrateOptions {
   std::uint64_t hold_out_seed = 1;
   int profile = 0;                ///< points of each parameter's loss profile (0: none), written to the report folder
   bool quiet = false;
+  bool overwrite = false;  ///< replace an existing calibrated file and report
   std::string command_line;
 };
 

@@ -2,15 +2,19 @@
 
 #include <algorithm>
 #include <atomic>
-#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "engine/Ensemble.hpp"
 #include "io/OutputWriter.hpp"
+#include "io/PartialOutput.hpp"
+#include "io/StopSignals.hpp"
 #include "model/Model.hpp"
 #include "scenario/ScenarioError.hpp"
 #include "scenario/ScenarioLoader.hpp"
@@ -20,14 +24,11 @@ namespace alignsim::app {
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_signal(int) { g_stop.store(true); }
-
-/// Loads and validates, printing every diagnostic; nullopt on failure.
-std::optional<Scenario> load(const std::string& path) {
+/// Loads and validates, printing every diagnostic; nullopt on failure. `files` receives every file
+/// read, so that no output is written over one of them.
+std::optional<Scenario> load(const std::string& path, std::vector<std::filesystem::path>* files = nullptr) {
   try {
-    return load_scenario(path);
+    return load_scenario(path, files);
   } catch (const ScenarioError& e) {
     for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
     std::cerr << "alignsim: " << e.diagnostics().size() << " error(s) in scenario '" << path << "'\n";
@@ -36,6 +37,19 @@ std::optional<Scenario> load(const std::string& path) {
 }
 
 }  // namespace
+
+int prepare_outputs(const std::function<void()>& make_outputs) {
+  try {
+    make_outputs();
+    return kOk;
+  } catch (const OutputRefused& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
+  } catch (const OutputError& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kFailure;
+  }
+}
 
 int validate(const std::string& path) {
   const auto s = load(path);
@@ -142,7 +156,15 @@ int diff(const std::string& path_a, const std::string& path_b) {
 }
 
 int simulate(const SimulateOptions& o) {
-  const auto scenario = load(o.scenario);
+  for (std::size_t k = 0; k < o.quantiles.size(); ++k) {
+    if (std::find(o.quantiles.begin(), o.quantiles.begin() + static_cast<std::ptrdiff_t>(k), o.quantiles[k]) !=
+        o.quantiles.begin() + static_cast<std::ptrdiff_t>(k)) {
+      std::cerr << "alignsim: --quantiles: " << o.quantiles[k] << " is given twice\n";
+      return kBadInput;
+    }
+  }
+  std::vector<std::filesystem::path> inputs;
+  const auto scenario = load(o.scenario, &inputs);
   if (!scenario) return kBadInput;
   const Model model(*scenario);
 
@@ -164,27 +186,56 @@ int simulate(const SimulateOptions& o) {
   info.history = o.command_line;
   info.block_runs = o.block_runs;
 
+  // Signals only ask the run to stop from here on, before any file exists, until the file is done.
+  std::atomic<bool> stop{false};
+  const StopSignals signals(stop);
   try {
-    OutputWriter writer(o.out, *scenario, model, info);
-    g_stop.store(false);
-    auto previous_int = std::signal(SIGINT, on_signal);
-    auto previous_term = std::signal(SIGTERM, on_signal);
-    EnsembleResult result = run_ensemble(model, eo, writer, &g_stop);
-    std::signal(SIGINT, previous_int);
-    std::signal(SIGTERM, previous_term);
-    writer.finish(result.summary.finish(o.quantiles), result.event_count, result.runs_done, !result.interrupted);
+    std::unique_ptr<PartialOutput> partial;
+    if (o.resume) partial = std::make_unique<PartialOutput>(o.out, info, eo.bins);
+    // Resuming replaces the partial file with its completion: that is what --resume asks for.
+    OutputPath out(o.out, inputs, o.overwrite || o.resume, "--out");
+    OutputWriter writer(out, *scenario, model, info);
+    SummaryAccumulator summary(model.agents(), model.months(), eo.bins);
+    std::vector<std::uint64_t> event_count(static_cast<std::size_t>(model.events()), 0);
+    if (partial) {
+      writer.copy_runs(*partial);
+      eo.first_run = partial->runs_done();
+      try {
+        summary.restore(partial->summary());
+      } catch (const std::invalid_argument&) {
+        throw OutputRefused("cannot resume '" + o.out + "': its saved state is damaged (sizes that do not fit the scenario)");
+      }
+      if (partial->event_count().size() != event_count.size()) {
+        throw OutputRefused("cannot resume '" + o.out + "': its saved event counts are damaged");
+      }
+      event_count = partial->event_count();
+      partial.reset();
+    }
+    const EnsembleResult result = run_ensemble(model, eo, writer, &stop);
+    summary.merge(result.summary);
+    for (std::size_t e = 0; e < event_count.size(); ++e) event_count[e] += result.event_count[e];
+    if (result.interrupted && result.runs_done == eo.first_run) {
+      std::cerr << "alignsim: interrupted before any " << (eo.first_run ? "new " : "") << "run finished; "
+                << (eo.first_run ? "'" + o.out + "' is as it was\n" : std::string("nothing was written\n"));
+      return kInterrupted;
+    }
+    if (result.interrupted) writer.keep_resume_state(summary);
+    writer.finish(summary.finish(o.quantiles), event_count, result.runs_done, !result.interrupted);
     if (result.interrupted) {
       std::cerr << "alignsim: interrupted; '" << o.out << "' holds the " << result.runs_done
-                << " runs finished (status \"partial\")\n";
+                << " runs finished (status \"partial\"); complete it with the same command and --resume\n";
       return kInterrupted;
     }
     if (!o.quiet) {
-      const double steps = static_cast<double>(result.runs_done) * model.months();
+      const double steps = static_cast<double>(result.runs_done - eo.first_run) * model.months();
       std::fprintf(stderr, "alignsim: %llu runs x %d months in %.2f s (%.1f million run-steps/s); wrote %s\n",
-                   static_cast<unsigned long long>(result.runs_done), model.months(), result.seconds,
+                   static_cast<unsigned long long>(result.runs_done - eo.first_run), model.months(), result.seconds,
                    steps / result.seconds / 1e6, o.out.c_str());
     }
     return kOk;
+  } catch (const OutputRefused& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
   } catch (const OutputError& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kFailure;

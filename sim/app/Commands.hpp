@@ -2,14 +2,23 @@
 /// The commands of the `alignsim` program, callable without the command-line parser (tests use them).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace alignsim::app {
 
-/// Exit codes: 0 success, 1 a runtime failure (I/O), 2 bad input (scenario, arguments),
-/// 130 interrupted (the output then holds the runs finished, status "partial").
+/// Exit codes: 0 success, 1 a failure writing an output (nothing is left under its name), 2 bad
+/// input (scenario, arguments, an output path the rule refuses: io/OutputPath.hpp), 130
+/// interrupted (the output then holds the runs finished, status "partial"; if none finished,
+/// nothing is written).
 enum Exit : int { kOk = 0, kFailure = 1, kBadInput = 2, kInterrupted = 130 };
+
+/// Runs `make_outputs`, which checks a command's outputs and makes their temporary files
+/// (io/OutputPath) before any work, and says how the command ends if it could not: kBadInput for
+/// a path the output rule refuses, kFailure for one that cannot be made, kOk when all are made.
+/// The reason goes to stderr.
+int prepare_outputs(const std::function<void()>& make_outputs);
 
 int validate(const std::string& scenario_path);
 
@@ -30,6 +39,8 @@ struct SimulateOptions {
   int deflate = 1;
   bool quiet = false;
   std::vector<double> quantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
+  bool overwrite = false;  ///< replace an existing output file
+  bool resume = false;     ///< complete the partial file `out` (same scenario, seed and options)
   std::string command_line;
 };
 

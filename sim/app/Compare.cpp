@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
+#include <memory>
+#include <sstream>
 #include <iostream>
 #include <map>
 #include <numeric>
@@ -161,7 +163,7 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
   std::vector<float> era_a, era_b;
   const std::size_t ea = a.events.size(), eb = b.events.size();
   const std::size_t ra = a.eras.size() * n * n, rb = b.eras.size() * n * n;
-  constexpr std::uint64_t block = 65536;
+  const std::uint64_t block = std::min(base.runs_per_read(), cf.runs_per_read());  // bounded memory, whatever the files
   for (std::uint64_t first = 0; first < t.runs; first += block) {
     const std::uint64_t count = std::min(block, t.runs - first);
     base.read(first, count, em_a, era_a);
@@ -186,13 +188,64 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
   return t;
 }
 
+namespace {
+
+/// Warnings about a comparison that is valid but cannot show anything.
+void warn_if_pointless(const CompareOptions& o) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(o.base, o.cf, ec)) {
+    std::cerr << "alignsim: warning: '" << o.base << "' and '" << o.cf
+              << "' are the same file: every difference is 0\n";
+    return;
+  }
+  const EnsembleReader base(o.base), cf(o.cf);
+  if (base.header().scenario_sha256 == cf.header().scenario_sha256) {
+    std::cerr << "alignsim: warning: '" << o.base << "' and '" << o.cf
+              << "' hold the same scenario: with the same seed every difference is 0\n";
+  }
+}
+
+/// The table as CSV text.
+std::string csv_text(const ComparisonTable& t) {
+  const std::size_t n = t.agents.size();
+  std::ostringstream csv;
+  csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high,event_role\n";
+  csv.precision(9);
+  for (std::size_t e = 0; e < t.eras.size(); ++e) {
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        const auto& d = t.era_dyads[e * n * n + i * n + j];
+        csv << "alignment," << t.eras[e] << ',' << t.agents[i] << ',' << t.agents[j] << ",," << d.base << ',' << d.cf
+            << ',' << d.difference << ',' << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high
+            << ",\n";
+      }
+    }
+  }
+  for (std::size_t k = 0; k < t.events.size(); ++k) {
+    const auto& d = t.event_probability[k];
+    csv << "event_probability,,,," << t.events[k] << ',' << d.base << ',' << d.cf << ',' << d.difference << ','
+        << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high << ','
+        << role_name(t.event_role[k]) << '\n';
+  }
+  return csv.str();
+}
+
+}  // namespace
+
 int compare(const CompareOptions& o) {
+  // The outputs are checked, and their temporary files made, before any work.
+  std::unique_ptr<OutputPath> csv_out, h5_out;
+  if (const int status = prepare_outputs([&] {
+        const std::vector<std::filesystem::path> inputs = {o.base, o.cf};
+        if (!o.csv.empty()) csv_out = std::make_unique<OutputPath>(o.csv, inputs, o.overwrite, "--csv");
+        if (!o.h5.empty()) h5_out = std::make_unique<OutputPath>(o.h5, inputs, o.overwrite, "--h5");
+      })) {
+    return status;
+  }
   ComparisonTable t;
   try {
     t = compare_files(o.base, o.cf);
-  } catch (const OutputError& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
-    return kBadInput;
+    warn_if_pointless(o);
   } catch (const std::runtime_error& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kBadInput;
@@ -241,30 +294,11 @@ int compare(const CompareOptions& o) {
                 d.base, d.cf, d.difference, d.low, d.high);
   }
   try {
-    if (!o.csv.empty()) {
-      std::ofstream csv(o.csv);
-      if (!csv) throw OutputError("cannot write '" + o.csv + "'");
-      csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high,event_role\n";
-      csv.precision(9);
-      for (std::size_t e = 0; e < t.eras.size(); ++e) {
-        for (std::size_t i = 0; i < n; ++i) {
-          for (std::size_t j = i + 1; j < n; ++j) {
-            const auto& d = t.era_dyads[e * n * n + i * n + j];
-            csv << "alignment," << t.eras[e] << ',' << t.agents[i] << ',' << t.agents[j] << ",," << d.base << ',' << d.cf
-                << ',' << d.difference << ',' << d.low << ',' << d.high << ',' << d.unpaired_low << ','
-                << d.unpaired_high << ",\n";
-          }
-        }
-      }
-      for (std::size_t k = 0; k < t.events.size(); ++k) {
-        const auto& d = t.event_probability[k];
-        csv << "event_probability,,,," << t.events[k] << ',' << d.base << ',' << d.cf << ',' << d.difference << ','
-            << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high << ','
-            << role_name(t.event_role[k]) << '\n';
-      }
-      if (!csv.flush()) throw OutputError("cannot write '" + o.csv + "'");
+    if (csv_out) write_text_output(*csv_out, csv_text(t));
+    if (h5_out) {
+      write_comparison_h5(h5_out->temp_path(), t, h5_out->path().string());
+      h5_out->commit();
     }
-    if (!o.h5.empty()) write_comparison_h5(o.h5, t);
   } catch (const OutputError& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kFailure;

@@ -38,6 +38,7 @@ class DecisionCounter final : public BlockSink {
   DecisionCounter(const Scenario& s, const TargetSet& targets) : targets_(targets), events_(s.event_count()) {
     for (const auto& d : targets.decisions) date_.push_back(s.events[d.event].date - s.parameters.start);
     hits_.assign(targets.decisions.size(), 0);
+    any_.assign(targets.decisions.size(), 0);
   }
   void write_block(const RunBlock& block) override {
     for (std::size_t k = 0; k < targets_.decisions.size(); ++k) {
@@ -45,17 +46,19 @@ class DecisionCounter final : public BlockSink {
       for (int r = 0; r < block.count; ++r) {
         const int t = block.event_month[static_cast<std::size_t>(r) * events_ + d.event];
         if (t < 0) continue;
+        ++any_[k];
         if (!d.at_least || std::abs(t - date_[k]) <= d.within_months) ++hits_[k];
       }
     }
   }
   const std::vector<std::uint64_t>& hits() const { return hits_; }
+  const std::vector<std::uint64_t>& any() const { return any_; }
 
  private:
   const TargetSet& targets_;
   int events_;
   std::vector<int> date_;
-  std::vector<std::uint64_t> hits_;
+  std::vector<std::uint64_t> hits_, any_;
 };
 
 }  // namespace
@@ -72,7 +75,8 @@ double median_level(const Summary& median, Month start, const DyadWindow& w) {
 }
 
 Evaluation score(const TargetSet& targets, const Summary& median, Month start,
-                 const std::vector<std::uint64_t>& decision_hits, std::uint64_t runs) {
+                 const std::vector<std::uint64_t>& decision_hits, std::uint64_t runs,
+                 const std::vector<std::uint64_t>& decision_any) {
   Evaluation e;
   e.runs = runs;
   constexpr double inf = std::numeric_limits<double>::infinity();
@@ -132,6 +136,14 @@ Evaluation score(const TargetSet& targets, const Summary& median, Month start,
     const double outside = d.at_least ? std::min(1.0, r.lo + kMargin * width) - r.value
                                       : r.value - std::max(0.0, r.hi - kMargin * width);
     r.loss = outside > 0 ? (outside / width) * (outside / width) : 0.0;
+    if (d.at_least && d.cap < 1.0 && k < decision_any.size() && runs) {
+      // The cap on the share of runs in which it happens at all, with the same margin at the cap.
+      r.any = static_cast<double>(decision_any[k]) / static_cast<double>(runs);
+      const double cap_width = std::max(0.05, d.cap);
+      const double over = r.any - std::max(0.0, d.cap - kMargin * cap_width);
+      r.met = r.met && r.any <= d.cap;
+      if (over > 0) r.loss += (over / cap_width) * (over / cap_width);
+    }
     e.decisions_met += r.met;
     count(e, r, d.held_out);
     e.decisions.push_back(r);
@@ -150,7 +162,7 @@ Evaluation evaluate(const Scenario& scenario, const TargetSet& targets, const En
   DecisionCounter counter(scenario, targets);
   const EnsembleResult result = run_ensemble(model, eo, counter);
   const Summary median = result.summary.finish({0.5});
-  return score(targets, median, scenario.parameters.start, counter.hits(), result.runs_done);
+  return score(targets, median, scenario.parameters.start, counter.hits(), result.runs_done, counter.any());
 }
 
 }  // namespace alignsim

@@ -28,6 +28,7 @@ struct TargetResult {
   double value = 0;  ///< the statistic (an ordering: level(higher) - level(lower))
   double lower_level = 0, higher_level = 0;  ///< ordering only
   double lo = 0, hi = 0;  ///< the band
+  double any = -1;        ///< decisions with a cap: the share of runs in which it happened at all
   bool met = false;
   double loss = 0;
 };
@@ -51,8 +52,10 @@ double median_level(const Summary& median, Month start, const DyadWindow& w);
 
 /// Scores targets on a finished summary (quantile 0.5 first) and, for decisions, counts of runs:
 /// `decision_hits[k]` runs (of `runs`) in which decision target k's event happened as it counts.
+/// `decision_any[k]`: runs in which decision k's event happened at all (for its cap); may be empty.
 Evaluation score(const TargetSet& targets, const Summary& median, Month start,
-                 const std::vector<std::uint64_t>& decision_hits, std::uint64_t runs);
+                 const std::vector<std::uint64_t>& decision_hits, std::uint64_t runs,
+                 const std::vector<std::uint64_t>& decision_any = {});
 
 struct EnsembleSpec {
   std::uint64_t runs = 1024;

@@ -124,7 +124,8 @@ std::string report_markdown(const Scenario& s, const TargetSet& targets, const C
     for (int k = 0; k < nd; ++k) {
       const auto& d = targets.decisions[k];
       const std::string expected = d.at_least ? ">= " + fmt(d.share, "%.2f") + " within " +
-                                                    std::to_string(d.within_months) + " months"
+                                                    std::to_string(d.within_months) + " months" +
+                                                    (d.cap < 1 ? ", <= " + fmt(d.cap, "%.2f") + " at all" : std::string())
                                               : "<= " + fmt(d.share, "%.2f") + " at all";
       o << "| `" << d.id << "` | " << s.events[d.event].date.str() << " | " << expected << " | "
         << fmt(before.decisions[k].value) << " | " << fmt(after.decisions[k].value) << " | " << yes(after.decisions[k].met)
@@ -215,6 +216,7 @@ std::string report_json(const Scenario& s, const TargetSet& targets, const Calib
     o << "    {\"event\": " << quoted(d.id) << ", \"date\": " << quoted(s.events[d.event].date.str())
       << ", \"expect\": " << quoted(d.at_least ? "at_least" : "at_most") << ", \"share\": " << json_number(d.share)
       << ", \"within_months\": " << (d.at_least ? std::to_string(d.within_months) : std::string("null"))
+      << ", \"cap\": " << json_number(d.cap) << ", \"share_at_all\": " << json_number(a.any)
       << ", \"before\": {\"value\": " << json_number(b.value) << ", \"met\": " << (b.met ? "true" : "false")
       << "}, \"after\": {\"value\": " << json_number(a.value) << ", \"met\": " << (a.met ? "true" : "false")
       << "}, \"held_out\": " << (d.held_out ? "true" : "false") << ", \"last\": " << quoted(d.last.str()) << "}"

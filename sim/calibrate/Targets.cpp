@@ -2,16 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <deque>
 #include <map>
 #include <random>
 #include <regex>
-#include <sstream>
+#include <set>
 #include <toml.hpp>
 
 #include "scenario/ScenarioError.hpp"
 #include "scenario/TomlFields.hpp"
+#include "scenario/TomlFile.hpp"
 
 namespace alignsim {
 
@@ -286,11 +286,17 @@ class Reader {
     const Value* at_least = f.find("at_least");
     const Value* at_most = f.find("at_most");
     const Value* within = f.find("within_months");
-    if ((at_least != nullptr) == (at_most != nullptr)) {
-      d_.at(v, context + ": give exactly one of 'at_least' (a share of runs in which it happens near its date) "
-                         "or 'at_most' (a share of runs in which it happens at all)");
+    if (!at_least && !at_most) {
+      d_.at(v, context + ": give 'at_least' (a share of runs in which it happens near its date), 'at_most' (a share "
+                         "of runs in which it happens at all), or both");
       ok = false;
     } else if (at_least) {
+      if (at_most) {
+        const auto cap = f.check_number(*at_most, "at_most", 0, 1, "a share of runs in [0, 1]");
+        ok = cap && ok;
+        d.cap = cap.value_or(1.0);
+        explicit_cap_.insert(out.decisions.size());
+      }
       d.at_least = true;
       const auto share = f.check_number(*at_least, "at_least", 0, 1, "a share of runs in [0, 1]");
       if (!within) {
@@ -329,16 +335,29 @@ class Reader {
     std::map<std::string, const Value*> seen;
     std::map<int, const Value*> seen_events;
     read_document(root, path, dir, out, seen, seen_events, {std::filesystem::path(path)});
+    for (std::size_t k = 0; k < out.decisions.size(); ++k) {
+      auto& d = out.decisions[k];
+      if (d.at_least && !explicit_cap_.count(k) && s_.events[d.event].decision->near_certain.empty()) d.cap = default_cap_;
+    }
     if (out.targets.empty() && d_.empty()) d_.in_file(path, "no [[targets]] in the file or the files it includes");
     d_.throw_if_any();
     return out;
   }
 
+  Diagnostics& diagnostics() { return d_; }
+  /// Bytes the targets file and the files it includes may still hold together.
+  std::size_t& budget() { return budget_; }
+
   /// One file's [[targets]] and [[decisions]], then those of the files it includes (relative to it).
+  /// The entry file may set `decisions_at_most`, the cap of every `at_least` decision whose entry sets
+  /// none and whose event is not near-certain.
   void read_document(const Value& root, const std::string& path, const std::filesystem::path& dir, TargetSet& out,
                      std::map<std::string, const Value*>& seen, std::map<int, const Value*>& seen_events,
                      std::vector<std::filesystem::path> stack) {
     Fields top(root, path, d_);
+    if (stack.size() == 1) {
+      default_cap_ = top.number("decisions_at_most", false, 0, 1, "a share of runs in [0, 1]").value_or(1.0);
+    }
     for (const char* key : {"targets", "decisions"}) {
       const Value* list = top.find(key);
       if (!list) continue;
@@ -371,34 +390,24 @@ class Reader {
         d_.at(inc, path + ": include cycle: '" + rel.string() + "' is already being read");
         continue;
       }
-      std::ifstream in(full, std::ios::binary);
-      if (!in || std::filesystem::is_directory(full, ec)) {
-        d_.at(inc, path + ": cannot open targets file '" + rel.string() + "': " +
-                       (std::filesystem::exists(full) ? "permission denied or not a file" : "no such file"));
-        continue;
-      }
+      // Read within the limits of every TOML file, the entry file and its includes sharing one budget.
       const std::string shown = (std::filesystem::path(path).parent_path() / rel).string();
-      try {
-        documents_.push_back(toml::parse<toml::discard_comments, std::map, std::vector>(in, shown));
-      } catch (const toml::syntax_error& e) {
-        d_.add(detail::syntax_diagnostic(e));
-        continue;
-      }
+      auto document = detail::read_toml_file(full, shown, &inc, budget_, d_, "targets file");
+      if (!document) continue;
+      documents_.push_back(std::move(*document));
       auto next = stack;
       next.push_back(canonical);
       read_document(documents_.back(), shown, full.parent_path(), out, seen, seen_events, next);
     }
   }
 
-  void syntax(const toml::exception& e) {
-    d_.add(detail::syntax_diagnostic(e));
-    d_.throw_if_any();
-  }
-
  private:
   const Scenario& s_;
   Diagnostics d_;
   std::deque<Value> documents_;  ///< included files, alive while their values are referenced
+  std::size_t budget_ = detail::kMaxTomlBytes;
+  double default_cap_ = 1.0;
+  std::set<std::size_t> explicit_cap_;  ///< decisions whose entry sets its own cap
 };
 
 }  // namespace
@@ -406,26 +415,18 @@ class Reader {
 TargetSet load_targets_text(const std::string& text, const std::string& name, const Scenario& scenario,
                             const std::filesystem::path& base_dir) {
   Reader r(scenario);
-  std::istringstream in(text);
-  try {
-    const Value root = toml::parse<toml::discard_comments, std::map, std::vector>(in, name);
-    return r.read(root, name, base_dir);
-  } catch (const toml::syntax_error& e) {
-    r.syntax(e);
-  }
+  if (const auto root = detail::parse_toml_text(text, name, r.diagnostics())) return r.read(*root, name, base_dir);
+  r.diagnostics().throw_if_any();
   return {};
 }
 
 TargetSet load_targets(const std::filesystem::path& path, const Scenario& scenario) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ScenarioError({{path.string(), 0, 0,
-                          "cannot open targets file '" + path.string() + "': " +
-                              (std::filesystem::exists(path) ? "permission denied or not a file" : "no such file")}});
+  Reader r(scenario);
+  if (const auto root = detail::read_toml_file(path, path.string(), nullptr, r.budget(), r.diagnostics(), "targets file")) {
+    return r.read(*root, path.string(), path.parent_path());
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_targets_text(text.str(), path.string(), scenario, path.parent_path());
+  r.diagnostics().throw_if_any();
+  return {};
 }
 
 }  // namespace alignsim

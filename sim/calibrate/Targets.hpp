@@ -52,6 +52,9 @@ struct DecisionTarget {
   bool at_least = true;
   double share = 0;
   int within_months = 0;  ///< at_least only
+  /// at_least only: the share of runs in which it happens at all may not exceed this (an act the
+  /// essay does not make near-certain is not certain); 1 when not given.
+  double cap = 1.0;
   Month last;             ///< the last month it looks at: the event's date + within_months (at_most: the window's end)
   bool held_out = false;  ///< reported, not fitted
 };

@@ -46,7 +46,8 @@ class BlockObserver final : public BatchObserver {
 
 class Progress {
  public:
-  Progress(bool enabled, std::uint64_t total) : enabled_(enabled && isatty(STDERR_FILENO)), total_(total) {}
+  Progress(bool enabled, std::uint64_t first, std::uint64_t total)
+      : enabled_(enabled && isatty(STDERR_FILENO)), first_(first), total_(total) {}
   ~Progress() {
     if (shown_) std::fputc('\n', stderr);
   }
@@ -56,7 +57,7 @@ class Progress {
     if (done < total_ && now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    const double rate = elapsed > 0 ? static_cast<double>(done - first_) / elapsed : 0.0;
     const double left = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
     const int width = 30;
     const int filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total_));
@@ -69,7 +70,7 @@ class Progress {
 
  private:
   bool enabled_;
-  std::uint64_t total_;
+  std::uint64_t first_, total_;
   bool shown_ = false;
   Clock::time_point start_ = Clock::now();
   Clock::time_point last_{};
@@ -88,6 +89,9 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   }
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   const int block_runs = effective_block_runs(options.block_runs);
+  if (options.first_run >= options.runs || options.first_run % static_cast<std::uint64_t>(block_runs) != 0) {
+    throw std::invalid_argument("the first run must be below the number of runs and a multiple of the block size");
+  }
   const std::uint64_t stored_total = std::min(options.store_runs, options.runs);
   const int n = model.agents();
   const int events = model.events();
@@ -100,11 +104,11 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   // Counted on the worker threads, not in the serial writing stage; integer sums merge in any order.
   tbb::enumerable_thread_specific<std::vector<std::uint64_t>> event_counts(static_cast<std::size_t>(events), 0);
 
-  EnsembleResult result{0, false, SummaryAccumulator(n, model.months(), options.bins),
+  EnsembleResult result{options.first_run, false, SummaryAccumulator(n, model.months(), options.bins),
                         std::vector<std::uint64_t>(static_cast<std::size_t>(events), 0), 0.0};
-  Progress progress(options.progress, options.runs);
+  Progress progress(options.progress, options.first_run, options.runs);
   const auto started = Clock::now();
-  std::uint64_t next_run = 0;
+  std::uint64_t next_run = options.first_run;
 
   const auto produce = [&](tbb::flow_control& fc) -> RunBlock* {
     if (next_run >= options.runs || (stop && stop->load())) {

@@ -15,6 +15,7 @@ namespace alignsim {
 
 struct EnsembleOptions {
   std::uint64_t runs = 1000;       ///< runs to simulate, 1 .. 2^32 - 16
+  std::uint64_t first_run = 0;     ///< runs first_run .. runs - 1 are simulated (resuming: a multiple of the block size)
   std::uint64_t seed = 0;          ///< the scenario's random seed
   int threads = 0;                 ///< worker threads; 0: all cores
   std::uint64_t store_runs = 100;  ///< W of runs 0 .. store_runs - 1 is kept (clamped to runs)
@@ -62,7 +63,7 @@ class DiscardSink final : public BlockSink {
 };
 
 struct EnsembleResult {
-  std::uint64_t runs_done = 0;  ///< runs 0 .. runs_done - 1 were simulated and written
+  std::uint64_t runs_done = 0;  ///< runs first_run .. runs_done - 1 were simulated and written (the summaries hold those)
   bool interrupted = false;
   SummaryAccumulator summary;
   std::vector<std::uint64_t> event_count;  ///< runs in which each event happened (scenario order)

@@ -63,6 +63,19 @@ class SummaryAccumulator {
 
   Summary finish(const std::vector<double>& quantiles) const;
 
+  /// The exact state: saved with a partial output file so that a resumed ensemble ends with the
+  /// same bits as one never interrupted.
+  struct State {
+    std::uint64_t runs = 0;
+    std::vector<std::int64_t> sum;           ///< [t][dyad] sum of round-toward-zero(M * 2^24)
+    std::vector<std::uint64_t> sum_squares;  ///< [t][dyad][2]: its sum of squares, low and high 64 bits
+    std::vector<std::uint32_t> histogram;    ///< [t][dyad][bin]
+  };
+  State state() const;
+  /// Replaces this accumulator's runs with a saved state; throws std::invalid_argument if the state
+  /// is not of this shape (agents, months, bins).
+  void restore(const State& state);
+
  private:
   __extension__ typedef unsigned __int128 u128;
   int agents_, months_, dyads_, bins_;

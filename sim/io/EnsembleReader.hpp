@@ -1,6 +1,7 @@
 #pragma once
 /// Reads what comparisons need from an ensemble output file, in blocks of runs so that memory does
-/// not grow with the number of runs. Errors (a missing or foreign file) name the file.
+/// not grow with the number of runs. Errors (a missing, damaged, foreign or malformed file) are
+/// OutputError naming the file; the shapes of what is read are checked when the file is opened.
 
 #include <cstdint>
 #include <filesystem>
@@ -39,7 +40,10 @@ class EnsembleReader {
   EnsembleReader& operator=(const EnsembleReader&) = delete;
 
   const EnsembleHeader& header() const;
-  /// Runs first .. first + count - 1: event months [run][event] and era means [run][era][agent][other].
+  /// Runs to read at a time so that one read's data takes at most `bytes` (at most 65536 runs).
+  std::uint64_t runs_per_read(std::size_t bytes = std::size_t{256} << 20) const;
+  /// Runs first .. first + count - 1 (within the file's runs): event months [run][event] and era
+  /// means [run][era][agent][other].
   void read(std::uint64_t first, std::uint64_t count, std::vector<std::int16_t>& event_month,
             std::vector<float>& era_alignment) const;
   /// The summaries over all runs ([time][agent][other]; quantiles [quantile][time][agent][other]).
@@ -53,6 +57,13 @@ class EnsembleReader {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+namespace detail {
+/// Why HDF5 could not open `path` (call right after it failed): truncated, damaged or not HDF5.
+std::string unreadable_reason(const std::filesystem::path& path);
+/// Why a file HDF5 opened has unreadable metadata: never closed (a killed writer's file).
+std::string never_closed_reason(const std::filesystem::path& path);
+}  // namespace detail
 
 /// One row of a comparison: an estimate of CF - BASE with paired and unpaired intervals.
 struct Difference {
@@ -77,7 +88,8 @@ struct ComparisonTable {
   std::vector<unsigned char> event_decision;  ///< [event]: 1 for a decision or an option
 };
 
-/// Writes the comparison as group /comparison of a new HDF5 file (replaced if it exists).
-void write_comparison_h5(const std::filesystem::path& path, const ComparisonTable& table);
+/// Writes the comparison as group /comparison of an HDF5 file at `path`, truncating it: the
+/// temporary file of an OutputPath, which the caller commits. Errors name `shown` (default: path).
+void write_comparison_h5(const std::filesystem::path& path, const ComparisonTable& table, const std::string& shown = "");
 
 }  // namespace alignsim

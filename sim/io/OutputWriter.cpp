@@ -13,8 +13,10 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
+#include "PartialOutput.hpp"
 #include "alignsim/GitCommit.hpp"
 #include "alignsim/Version.hpp"
 
@@ -117,7 +119,8 @@ std::string utc_now() {
 }  // namespace
 
 struct OutputWriter::Impl {
-  fs::path final_path, temp_path;
+  std::unique_ptr<OutputPath> owned;  ///< when the writer made its own
+  OutputPath* output = nullptr;
   const Scenario& scenario;
   const Model& model;
   OutputInfo info;
@@ -128,15 +131,17 @@ struct OutputWriter::Impl {
   hsize_t chunk_runs = 1;  ///< runs per chunk of event_month and era_alignment: one block
   bool finished = false;
   bool failed = false;  ///< a write failed
+  std::optional<SummaryAccumulator::State> resume_state;
+  std::string created, history;  ///< of the partial file this one continues (empty: a new file)
 
-  Impl(fs::path path, const Scenario& s, const Model& m, OutputInfo i)
-      : final_path(std::move(path)), scenario(s), model(m), info(std::move(i)) {}
+  Impl(OutputPath& o, const Scenario& s, const Model& m, OutputInfo i)
+      : output(&o), scenario(s), model(m), info(std::move(i)) {}
 
   [[noreturn]] void fail(const std::string& what, const std::string& detail) {
     failed = true;
     std::string reason = detail;
     if (errno == ENOSPC) reason = "no space left on device (" + detail + ")";
-    throw OutputError("cannot write '" + final_path.string() + "': " + what + ": " + reason);
+    throw OutputError("cannot write '" + output->path().string() + "': " + what + ": " + reason);
   }
 
   H5::DataSet dataset(const std::string& name, const H5::DataType& type, const Dims& dims, const Dims& chunk = {},
@@ -185,15 +190,7 @@ struct OutputWriter::Impl {
   }
 
   void create() {
-    const fs::path dir = final_path.has_parent_path() ? final_path.parent_path() : fs::path(".");
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-      throw OutputError("cannot write '" + final_path.string() + "': folder '" + dir.string() + "' does not exist");
-    }
-    if (fs::is_directory(final_path, ec)) {
-      throw OutputError("cannot write '" + final_path.string() + "': it is a folder");
-    }
-    temp_path = dir / ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()));
+    const fs::path& temp_path = output->temp_path();
     H5::FileCreatPropList fcpl;
     // netCDF-4 readers expect link and attribute creation order to be tracked.
     H5Pset_link_creation_order(fcpl.getId(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
@@ -201,8 +198,8 @@ struct OutputWriter::Impl {
     try {
       file = H5::H5File(temp_path.string(), H5F_ACC_TRUNC, fcpl);
     } catch (const H5::Exception& e) {
-      throw OutputError("cannot write '" + final_path.string() + "': cannot create a file in '" + dir.string() +
-                        "' (" + (errno ? std::strerror(errno) : e.getDetailMsg()) + ")");
+      throw OutputError("cannot write '" + output->path().string() + "': cannot create '" + temp_path.string() + "' (" +
+                        (errno ? std::strerror(errno) : e.getDetailMsg()) + ")");
     }
     write_axes();
   }
@@ -279,21 +276,23 @@ struct OutputWriter::Impl {
 
     const hsize_t run_chunk = std::min<hsize_t>(R, 4096);
     chunk_runs = std::min<hsize_t>(R, static_cast<hsize_t>(effective_block_runs(info.block_runs)));
-    run = dataset("run", H5::PredType::NATIVE_INT64, {R}, {run_chunk}, 0, {R});
+    // Every run dimension starts empty and grows block by block (grow_to): an interrupted file is
+    // then finished at once, where shrinking it would visit every chunk of the runs requested.
+    run = dataset("run", H5::PredType::NATIVE_INT64, {0}, {run_chunk}, 0, {R});
     H5DSset_scale(run.getId(), "run");
     attr(run, "long_name", "run index");
     scales["run"] = run;
 
     const hsize_t k_chunk = std::max<hsize_t>(1, std::min<hsize_t>(K, 4096));
-    sample = dataset("sample", H5::PredType::NATIVE_INT64, {K}, {k_chunk}, 0, {K});
+    sample = dataset("sample", H5::PredType::NATIVE_INT64, {0}, {k_chunk}, 0, {K});
     H5DSset_scale(sample.getId(), "sample");
     attr(sample, "long_name", "stored run number");
     scales["sample"] = sample;
-    sample_run = dataset("sample_run", H5::PredType::NATIVE_INT64, {K}, {k_chunk}, 0, {K});
+    sample_run = dataset("sample_run", H5::PredType::NATIVE_INT64, {0}, {k_chunk}, 0, {K});
     attach(sample_run, {"sample"});
     attr(sample_run, "long_name", "run index of the stored run");
 
-    alignment = dataset("alignment", H5::PredType::NATIVE_FLOAT, {K, T, N, N}, {1, T, N, N}, info.deflate,
+    alignment = dataset("alignment", H5::PredType::NATIVE_FLOAT, {0, T, N, N}, {1, T, N, N}, info.deflate,
                         {K, T, N, N});
     attach(alignment, {"sample", "time", "agent", "other"});
     attr(alignment, "long_name", "alignment W[agent, other] after the month's step");
@@ -314,7 +313,7 @@ struct OutputWriter::Impl {
       string_variable("era_from", "era", era_from, "first month of the era, YYYY-MM");
       string_variable("era_to", "era", era_to, "last month of the era, YYYY-MM");
       const auto eras = static_cast<hsize_t>(era_ids.size());
-      era_alignment = dataset("era_alignment", H5::PredType::NATIVE_FLOAT, {R, eras, N, N}, {chunk_runs, eras, N, N}, 1,
+      era_alignment = dataset("era_alignment", H5::PredType::NATIVE_FLOAT, {0, eras, N, N}, {chunk_runs, eras, N, N}, 1,
                               {R, eras, N, N});
       attach(era_alignment, {"run", "era", "agent", "other"});
       attr(era_alignment, "long_name", "each run's mean over the era's months of M = (W + W^T) / 2");
@@ -322,7 +321,7 @@ struct OutputWriter::Impl {
     }
 
     const hsize_t e_chunk = std::max<hsize_t>(1, E);
-    event_month = dataset("event_month", H5::PredType::NATIVE_INT16, {R, E}, {chunk_runs, e_chunk}, 1, {R, E});
+    event_month = dataset("event_month", H5::PredType::NATIVE_INT16, {0, E}, {chunk_runs, e_chunk}, 1, {R, E});
     attach(event_month, {"run", "event"});
     attr(event_month, "long_name", "index along time of the month the event happened; -1: it did not");
   }
@@ -363,9 +362,28 @@ struct OutputWriter::Impl {
     }
   }
 
+  /// Extends the run dimensions to `runs` runs, of which `stored` have W stored.
+  void grow_to(std::uint64_t runs, std::uint64_t stored) {
+    const auto T = static_cast<hsize_t>(model.months());
+    const auto N = static_cast<hsize_t>(model.agents());
+    const Dims r{runs}, re{runs, static_cast<hsize_t>(scenario.event_count())}, k{stored}, a{stored, T, N, N};
+    run.extend(r.data());
+    event_month.extend(re.data());
+    if (!scenario.eras.empty()) {
+      const Dims ea{runs, static_cast<hsize_t>(scenario.eras.size()), N, N};
+      era_alignment.extend(ea.data());
+    }
+    if (stored > stored_written) {
+      sample.extend(k.data());
+      sample_run.extend(k.data());
+      alignment.extend(a.data());
+    }
+  }
+
   void write_block(const RunBlock& b) {
     const auto count = static_cast<hsize_t>(b.count);
     const hsize_t first = b.first;
+    grow_to(first + count, b.stored > 0 ? first + static_cast<hsize_t>(b.stored) : stored_written);
     const std::vector<EncodedChunk> local = b.encoded.empty() ? encode(b) : std::vector<EncodedChunk>{};
     for (const auto& c : b.encoded.empty() ? local : b.encoded) {
       H5::DataSet& ds = c.dataset == kEventMonth ? event_month : c.dataset == kEraAlignment ? era_alignment : alignment;
@@ -403,21 +421,7 @@ struct OutputWriter::Impl {
     const auto N = static_cast<hsize_t>(model.agents());
     const auto E = static_cast<hsize_t>(scenario.event_count());
     const auto Q = static_cast<hsize_t>(info.quantiles.size());
-    if (runs_done < info.runs) {
-      const Dims r{runs_done};
-      run.extend(r.data());
-      const Dims re{runs_done, E};
-      event_month.extend(re.data());
-      const Dims k{stored_written};
-      sample.extend(k.data());
-      sample_run.extend(k.data());
-      const Dims a{stored_written, T, N, N};
-      alignment.extend(a.data());
-      if (!scenario.eras.empty()) {
-        const Dims ea{runs_done, static_cast<hsize_t>(scenario.eras.size()), N, N};
-        era_alignment.extend(ea.data());
-      }
-    }
+    if (runs_done != runs_written) throw std::logic_error("finish() for runs that were not written");
     auto mean = dataset("alignment_mean", H5::PredType::NATIVE_FLOAT, {T, N, N});
     mean.write(summary.mean.data(), H5::PredType::NATIVE_FLOAT);
     attach(mean, {"time", "agent", "other"});
@@ -450,8 +454,9 @@ struct OutputWriter::Impl {
     attr(root, "software", "alignsim");
     attr(root, "software_version", software_version());
     attr(root, "git_commit", git_commit());
-    const std::string created = utc_now();
-    attr(root, "created", created);
+    const std::string now = utc_now();
+    const std::string created_at = created.empty() ? now : created;  // a resumed file was created when started
+    attr(root, "created", created_at);
     attr(root, "scenario", info.scenario_toml);
     attr(root, "scenario_sha256", sha256_hex(info.scenario_toml));
     attr(root, "seed", info.seed, H5::PredType::NATIVE_UINT64);
@@ -460,17 +465,48 @@ struct OutputWriter::Impl {
     attr(root, "stored_runs", stored_written, H5::PredType::NATIVE_UINT64);
     attr(root, "histogram_bins", summary.bins, H5::PredType::NATIVE_INT32);
     attr(root, "status", complete ? "complete" : "partial");
-    attr(root, "history", created + ": " + info.history);
+    attr(root, "history", (history.empty() ? "" : history + "\n") + now + ": " + info.history);
+    if (!complete && resume_state) detail::write_resume_state(file, *resume_state, event_count, info);
     file.close();
-    std::error_code ec;
-    fs::rename(temp_path, final_path, ec);
-    if (ec) fail("cannot rename the finished file from '" + temp_path.string() + "'", ec.message());
+    output->commit();
     finished = true;
+  }
+
+  /// Runs 0 .. runs_done - 1 of a partial file written with the same options: its chunks as stored.
+  void copy_runs(const PartialOutput& from) {
+    const std::uint64_t runs = from.runs_done(), stored = from.stored_runs();
+    if (runs % chunk_runs != 0 || stored > std::min(runs, info.stored_runs)) {
+      throw std::logic_error("a partial file must end on a whole block");
+    }
+    grow_to(runs, stored);
+    const auto copy = [&](H5::DataSet& ds, const char* name, const std::vector<std::uint64_t>& offset) {
+      const RawChunk c = from.chunk(name, offset);
+      const std::vector<hsize_t> at(offset.begin(), offset.end());
+      if (H5Dwrite_chunk(ds.getId(), H5P_DEFAULT, c.filter_mask, at.data(), c.bytes.size(), c.bytes.data()) < 0) {
+        throw H5::Exception("H5Dwrite_chunk", "cannot write a chunk");
+      }
+    };
+    for (std::uint64_t first = 0; first < runs; first += chunk_runs) {
+      if (scenario.event_count() > 0) copy(event_month, "event_month", {first, 0});
+      if (!scenario.eras.empty()) copy(era_alignment, "era_alignment", {first, 0, 0, 0});
+    }
+    for (std::uint64_t r = 0; r < stored; ++r) copy(alignment, "alignment", {r, 0, 0, 0});
+    std::vector<std::int64_t> indices(runs);
+    for (std::uint64_t r = 0; r < runs; ++r) indices[r] = static_cast<std::int64_t>(r);
+    write_slab(run, {0}, {runs}, indices.data(), H5::PredType::NATIVE_INT64);
+    if (stored > 0) {
+      write_slab(sample, {0}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
+      write_slab(sample_run, {0}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
+    }
+    runs_written = runs;
+    stored_written = stored;
+    created = from.created();
+    history = from.history();
   }
 };
 
-OutputWriter::OutputWriter(fs::path path, const Scenario& scenario, const Model& model, OutputInfo info)
-    : impl_(std::make_unique<Impl>(std::move(path), scenario, model, std::move(info))) {
+OutputWriter::OutputWriter(OutputPath& out, const Scenario& scenario, const Model& model, OutputInfo info)
+    : impl_(std::make_unique<Impl>(out, scenario, model, std::move(info))) {
   H5::Exception::dontPrint();
   try {
     impl_->create();
@@ -479,8 +515,26 @@ OutputWriter::OutputWriter(fs::path path, const Scenario& scenario, const Model&
   }
 }
 
+OutputWriter::OutputWriter(const fs::path& path, const Scenario& scenario, const Model& model, OutputInfo info)
+    : OutputWriter(*std::make_unique<OutputPath>(path, std::vector<fs::path>{}, false, "output").release(), scenario,
+                   model, std::move(info)) {
+  impl_->owned.reset(impl_->output);
+}
+
+void OutputWriter::copy_runs(const PartialOutput& from) {
+  H5::Exception::dontPrint();
+  errno = 0;
+  try {
+    impl_->copy_runs(from);
+  } catch (const H5::Exception& e) {
+    impl_->fail("copying the runs of the partial file", e.getDetailMsg());
+  }
+}
+
+void OutputWriter::keep_resume_state(const SummaryAccumulator& accumulator) { impl_->resume_state = accumulator.state(); }
+
 OutputWriter::~OutputWriter() {
-  if (impl_->finished || impl_->temp_path.empty()) return;
+  if (impl_->finished) return;
   // After a failed write (a full disk, say) HDF5's C++ destructors report their own failures on
   // stderr, below the message that already explains them: they are muted while the file is closed.
   std::ostringstream muted;
@@ -489,11 +543,9 @@ OutputWriter::~OutputWriter() {
     impl_->file.close();
   } catch (...) {
   }
-  const fs::path temp = impl_->temp_path;
+  impl_->output->discard();
   impl_.reset();
   if (previous) std::cerr.rdbuf(previous);
-  std::error_code ec;
-  fs::remove(temp, ec);
 }
 
 void OutputWriter::prepare(RunBlock& block) { block.encoded = impl_->encode(block); }

@@ -3,17 +3,17 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
+#include <unordered_map>
 #include <toml.hpp>
 
 #include "ScenarioError.hpp"
 #include "Streams.hpp"
 #include "TomlFields.hpp"
+#include "TomlFile.hpp"
 
 namespace alignsim {
 
@@ -46,14 +46,11 @@ class Loader {
 
   void load_entry_text(const std::string& text, const std::string& name,
                        const std::filesystem::path& base_dir) {
-    std::istringstream in(text);
-    try {
-      Document doc{name, base_dir, toml::parse<toml::discard_comments, std::map, std::vector>(in, name), true};
-      add_document(std::move(doc), name);
-    } catch (const toml::syntax_error& e) {
-      syntax(e);
-    }
+    if (auto root = parse_toml_text(text, name, d_)) add_document(Document{name, base_dir, std::move(*root), true}, name);
   }
+
+  /// Every file read, in reading order (the entry file first).
+  const std::vector<std::filesystem::path>& files() const { return files_; }
 
   Scenario build() {
     d_.throw_if_any();  // nothing else makes sense over unreadable files
@@ -74,8 +71,6 @@ class Loader {
   }
 
  private:
-  void syntax(const toml::exception& e) { d_.add(syntax_diagnostic(e)); }
-
   void parse_file(const std::filesystem::path& shown, const std::filesystem::path& canonical,
                   const Value* site, bool entry) {
     if (std::find(stack_.begin(), stack_.end(), canonical) != stack_.end()) {
@@ -88,24 +83,13 @@ class Loader {
       d_.at(*site, "file '" + shown.string() + "' is included more than once");
       return;
     }
-    std::ifstream in(canonical, std::ios::binary);
-    if (!in) {
-      const std::string msg = "cannot open scenario file '" + shown.string() + "': " +
-                              (std::filesystem::exists(canonical) ? "permission denied or not a file"
-                                                                  : "no such file");
-      if (site) d_.at(*site, msg); else d_.in_file(shown.string(), msg);
-      return;
-    }
+    auto root = read_toml_file(canonical, shown.string(), site, budget_, d_);
+    if (!root) return;
     loaded_.insert(canonical);
-    try {
-      Document doc{shown.string(), canonical.parent_path(),
-                   toml::parse<toml::discard_comments, std::map, std::vector>(in, shown.string()), entry};
-      stack_.push_back(canonical);
-      add_document(std::move(doc), shown.string());
-      stack_.pop_back();
-    } catch (const toml::syntax_error& e) {
-      syntax(e);
-    }
+    files_.push_back(canonical);
+    stack_.push_back(canonical);
+    add_document(Document{shown.string(), canonical.parent_path(), std::move(*root), entry}, shown.string());
+    stack_.pop_back();
   }
 
   void add_document(Document doc, const std::string& shown) {
@@ -119,6 +103,8 @@ class Loader {
         d_.at(it->second, shown + ": only the file named on the command line (or one it extends) may use 'extends'");
       } else if (!it->second.is_string()) {
         d_.at(it->second, shown + ": 'extends' must be the path of the base scenario, found " + type_name(it->second));
+      } else if (it->second.as_string().str.empty()) {
+        d_.at(it->second, shown + ": 'extends' is empty; expected the path of the base scenario");
       } else {
         const std::filesystem::path rel = it->second.as_string().str;
         std::error_code ec;
@@ -143,6 +129,10 @@ class Loader {
     for (const auto& inc : *includes) {
       if (!inc.is_string()) {
         d_.at(inc, shown + ": 'include' entries must be file paths (strings), found " + type_name(inc));
+        continue;
+      }
+      if (inc.as_string().str.empty()) {
+        d_.at(inc, shown + ": an 'include' entry is empty; expected the path of a scenario file");
         continue;
       }
       const std::filesystem::path rel = inc.as_string().str;
@@ -316,14 +306,15 @@ class Loader {
     return out;
   }
 
-  int issue_field(const Scenario& s, Fields& f, const std::string& key) {
+  int issue_field(const Scenario& /*s*/, Fields& f, const std::string& key) {
     const Value* v = f.need(key, "an issue id");
     if (!v) return -1;
     if (!v->is_string()) {
       d_.at(*v, f.context() + ": '" + key + "' must be an issue id, found " + type_name(*v));
       return -1;
     }
-    const int i = s.issue_index(v->as_string().str);
+    const auto it = issue_ids_.find(v->as_string().str);
+    const int i = it == issue_ids_.end() ? -1 : it->second;
     if (i < 0) d_.at(*v, f.context() + ": unknown issue '" + v->as_string().str + "'");
     return i;
   }
@@ -334,6 +325,7 @@ class Loader {
     s.interests.assign(n, std::vector<Interest>(m));
     std::vector<std::vector<const Value*>> set(n, std::vector<const Value*>(m, nullptr));
     std::vector<const Value*> agent_site(n, nullptr);
+    for (int i = 0; i < m; ++i) issue_ids_.emplace(s.issues[i].id, i);
     for (const auto& [doc, value] : each("interests")) {
       if (!value->is_table()) {
         d_.at(*value, "'interests' must be a table of [interests.AGENT] tables");
@@ -352,7 +344,8 @@ class Loader {
         if (!agent_site[a]) agent_site[a] = &per_issue;
         for (const auto& [issue_id, entry] : per_issue.as_table()) {
           const std::string context = "interests of " + agent_id + " in '" + issue_id + "'";
-          const int i = s.issue_index(issue_id);
+          const auto known = issue_ids_.find(issue_id);
+          const int i = known == issue_ids_.end() ? -1 : known->second;
           if (i < 0) {
             d_.at(entry, context + ": unknown issue '" + issue_id + "'");
             continue;
@@ -456,6 +449,7 @@ class Loader {
       s.events.push_back(std::move(e));
       event_tables_.push_back(t);
     }
+    for (std::size_t k = 0; k < s.events.size(); ++k) event_ids_.emplace(s.events[k].id, static_cast<int>(k));
     for (std::size_t k = 0; k < s.events.size(); ++k) read_event(s, s.events[k], *event_tables_[k]);
   }
 
@@ -490,17 +484,35 @@ class Loader {
     }
   }
 
-  static int find_event_table(const std::vector<const Value*>& tables, const std::string& id) {
+  /// The position of each event id among `tables` (the first, if an id is given twice).
+  static std::unordered_map<std::string, int> event_table_index(const std::vector<const Value*>& tables) {
+    std::unordered_map<std::string, int> index;
     for (std::size_t k = 0; k < tables.size(); ++k) {
       const auto& t = tables[k]->as_table();
       const auto it = t.find("id");
-      if (it != t.end() && it->second.is_string() && it->second.as_string().str == id) return static_cast<int>(k);
+      if (it != t.end() && it->second.is_string()) index.emplace(it->second.as_string().str, static_cast<int>(k));
     }
-    return -1;
+    return index;
   }
 
   /// An overlay's `remove`, `replace` and `patch`, applied to the events and choices read before it.
   void apply_overlay(const Document& doc, std::vector<const Value*>& tables, std::vector<const Value*>& choices) {
+    // Events are looked up by id in constant time and removed at the end: an overlay may name many.
+    // Choices are few: looked up in order.
+    auto index = event_table_index(tables);
+    const auto find_event_table = [&](const std::vector<const Value*>& list, const std::string& id) {
+      if (&list != &tables) {
+        const auto in_list = event_table_index(list);
+        const auto it = in_list.find(id);
+        return it == in_list.end() ? -1 : it->second;
+      }
+      const auto it = index.find(id);
+      return it == index.end() ? -1 : it->second;
+    };
+    struct Compact {
+      std::vector<const Value*>& tables;
+      ~Compact() { std::erase(tables, nullptr); }
+    } compact{tables};
     Fields top(doc.root, doc.path, d_, false);
     const std::string base = " in the scenario it extends";
     if (const auto* removes = top.array("remove", false, "an array of event ids")) {
@@ -513,7 +525,9 @@ class Loader {
         if (k < 0) {
           d_.at(v, doc.path + ": cannot remove '" + v.as_string().str + "': no such event" + base);
         } else {
-          tables.erase(tables.begin() + k);
+          tables[k] = nullptr;
+          index.erase(v.as_string().str);
+          removed_[v.as_string().str] = &v;
         }
       }
     }
@@ -584,13 +598,21 @@ class Loader {
     return out;
   }
 
-  int event_ref(const Scenario& s, const Value& v, const std::string& context, const std::string& key) {
+  int event_ref(const Scenario& /*s*/, const Value& v, const std::string& context, const std::string& key) {
     if (!v.is_string()) {
       d_.at(v, context + ": '" + key + "' must name events by id, found " + type_name(v));
       return -1;
     }
-    const int k = s.event_index(v.as_string().str);
-    if (k < 0) d_.at(v, context + ": unknown event '" + v.as_string().str + "' in '" + key + "'");
+    const auto it = event_ids_.find(v.as_string().str);
+    const int k = it == event_ids_.end() ? -1 : it->second;
+    if (k >= 0) return k;
+    if (const auto removed = removed_.find(v.as_string().str); removed != removed_.end()) {
+      // The overlay removed what the base still needs: the overlay's line is the one to change.
+      d_.at(*removed->second, removed->second->location().file_name() + ": cannot remove '" + removed->first + "': " +
+                                  context + " names it in '" + key + "' (" + where(v) + ")");
+    } else {
+      d_.at(v, context + ": unknown event '" + v.as_string().str + "' in '" + key + "'");
+    }
     return k;
   }
 
@@ -934,7 +956,11 @@ class Loader {
   std::vector<Document> docs_;
   std::vector<std::filesystem::path> stack_;
   std::set<std::filesystem::path> loaded_;
+  std::vector<std::filesystem::path> files_;
+  std::size_t budget_ = kMaxTomlBytes;  ///< bytes the scenario's files may still hold
   std::vector<const Value*> event_tables_;
+  std::unordered_map<std::string, int> event_ids_, issue_ids_;  ///< ids to indices: references may be many
+  std::map<std::string, const Value*> removed_;                  ///< events an overlay removed, and where
   std::vector<const Value*> choice_tables_;  ///< as read, overlays applied
   std::vector<const Value*> choice_sites_;   ///< the table of each of Scenario::choices
   std::map<std::string, const Value*> decision_sites_;  ///< each decision table, by event id
@@ -943,9 +969,10 @@ class Loader {
 
 }  // namespace detail
 
-Scenario load_scenario(const std::filesystem::path& path) {
+Scenario load_scenario(const std::filesystem::path& path, std::vector<std::filesystem::path>* files) {
   detail::Loader loader;
   loader.load_entry_file(path);
+  if (files) *files = loader.files();
   return loader.build();
 }
 

@@ -160,6 +160,8 @@ OVERLAYS = pathlib.Path(args.data) / "overlays"
 
 def compare_csv(base, cf):
     csv = TMP / "compare.csv"
+    for old in (csv, TMP / "compare.h5"):  # from an earlier test
+        old.unlink(missing_ok=True)
     r = run("compare", str(base), str(cf), "--csv", str(csv), "--h5", str(TMP / "compare.h5"))
     assert r.returncode == 0, r.stderr
     import csv as csvlib
@@ -169,6 +171,8 @@ def compare_csv(base, cf):
 
 def ensemble(scenario, name, runs="400", seed="5"):
     out = TMP / f"{name}.h5"
+    if out.exists():  # made by an earlier test with the same arguments
+        return out
     r = run("ensemble", str(scenario), "--runs", runs, "--seed", seed, "--out", str(out), "-q")
     assert r.returncode == 0, r.stderr
     return out

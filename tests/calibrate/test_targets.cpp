@@ -300,7 +300,7 @@ TEST_CASE("a targets file: every kind of error names the file, line and column")
   }
   SUBCASE("unknown statistic") {
     const std::string text = replaced(good, "statistic = \"level\"", "statistic = \"median\"");
-    check_error(text, s, "statistic = \"median\"", "'statistic' must be \"level\", \"change\" or \"ordering\", found \"median\"");
+    check_error(text, s, "statistic = \"median\"", "'statistic' must be \"level\", \"change\", \"ordering\" or \"persistence\", found \"median\"");
     CHECK(errors_of(text, s).size() == 1);  // and no noise about the keys it cannot judge
   }
   SUBCASE("a key of another statistic") {
@@ -309,12 +309,12 @@ TEST_CASE("a targets file: every kind of error names the file, line and column")
     CHECK(errors_of(replaced(good, "window = [\"1950-04\", \"1950-09\"]",
                              "window = [\"1950-04\", \"1950-09\"]\ndates = [\"1950-04\", \"1950-09\"]"), s)
               .front()
-              .message.find("unknown key 'dates'; expected one of 'id', 'text', 'source', 'statistic', 'a', 'b', 'window', 'band'") !=
+              .message.find("unknown key 'dates'; expected one of 'id', 'text', 'weight', 'reference', 'source', 'statistic', 'a', 'b', 'window', 'band'") !=
           std::string::npos);
   }
   SUBCASE("unknown key") {
-    check_error(replaced(good, "statistic = \"level\"", "statistic = \"level\"\nweight = 2"), s, "weight = 2",
-                "unknown key 'weight'");
+    check_error(replaced(good, "statistic = \"level\"", "statistic = \"level\"\nheft = 2"), s, "heft = 2",
+                "unknown key 'heft'");
   }
   SUBCASE("duplicate id") {
     const std::string text = replaced(good, "id = \"aa_cc_pact_warms\"", "id = \"aa_cc_warm_after_visit\"");
@@ -331,9 +331,13 @@ TEST_CASE("a targets file: every kind of error names the file, line and column")
     check_error(replaced(good, "event = \"cc_joins_bb_pact\"", "event = \"no_such_event\""), s,
                 "event = \"no_such_event\"", "must name an event of the scenario, found 'no_such_event'");
   }
-  SUBCASE("a decision target with both at_least and at_most") {
+  SUBCASE("a decision target with both at_least and at_most needs at_least's window") {
     check_error(replaced(good, "at_most = 0.5", "at_most = 0.5\nat_least = 0.2"), s, "[[decisions]]\nevent = \"cc_joins_bb",
-                "give exactly one of 'at_least'");
+                "'at_least' needs 'within_months'");
+  }
+  SUBCASE("a decision target with neither at_least nor at_most") {
+    check_error(replaced(good, "at_most = 0.5\n", ""), s, "[[decisions]]\nevent = \"cc_joins_bb",
+                "give 'at_least'");
   }
   SUBCASE("a share out of range") {
     check_error(replaced(good, "at_most = 0.5", "at_most = 1.5"), s, "at_most = 1.5", "a share of runs in [0, 1], found 1.5");
@@ -458,4 +462,45 @@ band = [0.4, 1.0]
   CHECK(held.fitted == 0);
   CHECK(held.loss == 0);  // nothing fitted: held-out targets do not count in the loss
   CHECK(held.held_out_met == 1);
+}
+
+TEST_CASE("a decision's cap: the share of runs in which it happens at all may not exceed it") {
+  const Scenario s = load_scenario(kDataDir + "/small.toml");
+  const std::string targets_text = R"(
+decisions_at_most = 0.05
+[[targets]]
+id = "t"
+text = "t"
+source = [1]
+statistic = "level"
+a = "AA"
+b = "CC"
+window = ["1950-01", "1950-02"]
+band = [-1.0, 1.0]
+[[decisions]]
+event = "cc_joins_aa_pact"
+at_least = 0.0
+within_months = 600
+[[decisions]]
+event = "cc_joins_bb_pact"
+at_least = 0.0
+within_months = 600
+at_most = 1.0
+)";
+  const TargetSet targets = load_targets_text(targets_text, "targets.toml", s);
+  REQUIRE(targets.decisions.size() == 2);
+  CHECK(targets.decisions[0].cap == doctest::Approx(0.05));  // the file's default
+  CHECK(targets.decisions[1].cap == 1.0);                    // its own
+  const Evaluation e = evaluate(s, targets, {400, 42, 2});
+  // The runs in which each option happened, counted apart.
+  const auto runs = test::simulate(Model(s), 42, 0, 400);
+  const int aa = s.event_index("cc_joins_aa_pact");
+  double happened = 0;
+  for (const auto& r : runs) happened += r.event_month[aa] >= 0;
+  CHECK(e.decisions[0].any == doctest::Approx(happened / 400));
+  REQUIRE(happened / 400 > 0.05);
+  CHECK_FALSE(e.decisions[0].met);
+  const double over = happened / 400 - (0.05 - kMargin * 0.05);
+  CHECK(e.decisions[0].loss == doctest::Approx((over / 0.05) * (over / 0.05)));
+  CHECK(e.decisions[1].met);
 }

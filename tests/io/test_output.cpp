@@ -6,7 +6,10 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
+#include <stdexcept>
 
+#include "io/EnsembleReader.hpp"
 #include "io/OutputWriter.hpp"
 #include "model/Model.hpp"
 #include "scenario/ScenarioLoader.hpp"
@@ -153,5 +156,93 @@ TEST_CASE("a bad output path is an error naming the file, and leaves nothing beh
     // destroyed without finish(), as when an error stops the run
   }
   CHECK(fs::is_empty(dir));
+  fs::remove_all(dir);
+}
+
+namespace {
+
+/// Opens `path` with the reader and returns its error (empty if it opened).
+std::string reader_error(const fs::path& path) {
+  try {
+    const EnsembleReader reader(path);
+    return "";
+  } catch (const OutputError& e) {
+    return e.what();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the reader refuses a file whose attributes, names or shapes are not an ensemble's, naming the file") {
+  const Scenario s = load_scenario(ALIGNSIM_TEST_DATA "/small.toml");
+  const Model m(s);
+  const auto dir = temp_dir();
+  const auto good = dir / "good.h5";
+  write(good, s, m, 30);
+  {
+    const EnsembleReader reader(good);
+    const auto& h = reader.header();
+    REQUIRE(h.runs == 30);
+    std::vector<std::int16_t> months;
+    std::vector<float> eras;
+    reader.read(0, 30, months, eras);
+    CHECK(months.size() == 30 * h.events.size());
+    CHECK(eras.size() == 30 * h.eras.size() * h.agents.size() * h.agents.size());
+    CHECK_THROWS_AS(reader.read(25, 6, months, eras), std::out_of_range);
+  }
+  const auto u64 = [](H5::H5File& f, const std::string& name, std::uint64_t v) {
+    f.removeAttr(name);
+    f.createAttribute(name, H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_UINT64, &v);
+  };
+  struct Damage {
+    const char* what;
+    const char* expected;  // in the message
+    std::function<void(H5::H5File&)> apply;
+  };
+  const std::vector<Damage> damages = {
+      {"runs written as text", "'runs' is not an integer",
+       [](H5::H5File& f) {
+         f.removeAttr("runs");
+         H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+         const char* v = "30";
+         f.createAttribute("runs", type, H5::DataSpace(H5S_SCALAR)).write(type, &v);
+       }},
+      {"more runs claimed than event_month holds", "event_month is not of runs x events",
+       [&](H5::H5File& f) { u64(f, "runs", 31); }},
+      {"2^40 runs claimed", "more than any run simulates", [&](H5::H5File& f) { u64(f, "runs", std::uint64_t{1} << 40); }},
+      {"event_month of one dimension", "event_month is not of runs x events",
+       [](H5::H5File& f) {
+         f.unlink("event_month");
+         const hsize_t n = 30 * 3;
+         f.createDataSet("event_month", H5::PredType::NATIVE_INT16, H5::DataSpace(1, &n));
+       }},
+      {"agent names as numbers", "not a list of texts",
+       [](H5::H5File& f) {
+         f.unlink("agent");
+         const hsize_t n = 3;
+         f.createDataSet("agent", H5::PredType::NATIVE_INT32, H5::DataSpace(1, &n));
+       }},
+      {"a list of 2^30 event names, never written", "more than",
+       [](H5::H5File& f) {
+         f.unlink("event");
+         const hsize_t n = hsize_t{1} << 30, chunk = 1;
+         H5::DSetCreatPropList plist;
+         plist.setChunk(1, &chunk);
+         f.createDataSet("event", H5::StrType(H5::PredType::C_S1, H5T_VARIABLE), H5::DataSpace(1, &n), plist);
+       }},
+  };
+  for (const auto& d : damages) {
+    const std::string what = d.what;
+    CAPTURE(what);
+    const auto bad = dir / "bad.h5";
+    fs::copy_file(good, bad, fs::copy_options::overwrite_existing);
+    {
+      H5::H5File f(bad.string(), H5F_ACC_RDWR);
+      d.apply(f);
+    }
+    const auto error = reader_error(bad);
+    CHECK(error.find(bad.string()) != std::string::npos);
+    CHECK(error.find(d.expected) != std::string::npos);
+  }
   fs::remove_all(dir);
 }
