@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -340,8 +341,14 @@ int main(int argc, char** argv) {
   const std::string mem = trim(read_first_line("/proc/meminfo", "MemTotal"));
   const std::string flags = read_first_line("/proc/cpuinfo", "flags");
   const bool avx512 = flags.find("avx512f") != std::string::npos;
+  // The day of the measurement (UTC): a speed is a fact about a machine on a day, not a timeless one.
+  char date[16];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
   std::ofstream json(fs::path(out_dir) / "bench.json");
-  json << "{\n  \"machine\": {\"cpu\": " << quoted(cpu) << ", \"cores\": " << cores
+  json << "{\n  \"machine\": {\"date\": " << quoted(date) << ", \"cpu\": " << quoted(cpu) << ", \"cores\": " << cores
        << ", \"memory\": " << quoted(mem) << ", \"avx512\": " << (avx512 ? "true" : "false")
        << ", \"kernel\": " << quoted(std::string(u.sysname) + " " + u.release) << ", \"compiler\": "
        << quoted("GCC " __VERSION__) << ", \"scenario\": " << quoted(scenario_path)
@@ -355,7 +362,7 @@ int main(int argc, char** argv) {
   }
   json << "  ]\n}\n";
   std::ofstream md(fs::path(out_dir) / "bench.md");
-  md << "# alignsim benchmark\n\nMachine: " << cpu << ", " << cores << " cores, " << mem << " memory, AVX-512 "
+  md << "# alignsim benchmark\n\nMeasured " << date << " by `build/bench/alignsim_bench --out results/bench`.\n\nMachine: " << cpu << ", " << cores << " cores, " << mem << " memory, AVX-512 "
      << (avx512 ? "yes" : "no") << ", " << u.sysname << " " << u.release << ", GCC " << __VERSION__ << ".\n"
      << "Scenario: `" << scenario_path << "` (" << model.agents() << " agents, " << model.months() << " months, "
      << model.events() << " events).\n\n| configuration | value | unit | note |\n|---|---:|---|---|\n";
