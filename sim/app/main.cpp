@@ -7,6 +7,7 @@
 #include "CliChecks.hpp"
 #include "Commands.hpp"
 #include "Compare.hpp"
+#include "Diagnose.hpp"
 #include "Export.hpp"
 #include "Sensitivity.hpp"
 #include "io/OutputPath.hpp"
@@ -97,6 +98,20 @@ int main(int argc, char** argv) {
   exporter->add_option("--out,-o", export_options.out, "CSV file to write (default: standard output)");
   exporter->add_flag("--overwrite", export_options.overwrite, "Replace --out if it exists (never the input file)");
 
+  alignsim::app::DiagnoseOptions diag;
+  auto* diagnose = app.add_subcommand(
+      "diagnose", "Whether a scenario's alignments collapse or polarise: mean |M|, saturated pairs, the spread of "
+                  "positions and their distance from the anchors, year by year");
+  diagnose->add_option("scenario", diag.scenario, "Scenario entry file (TOML)")->required()->check(CLI::ExistingFile);
+  diagnose->add_option("--runs,-n", diag.runs, "Number of runs")
+      ->capture_default_str()
+      ->check(alignsim::app::integer_in(1, (1ULL << 32) - 16));
+  diagnose->add_option("--seed,-s", diag.seed, "Random seed (a 64-bit integer)")
+      ->capture_default_str()
+      ->check(alignsim::app::integer_in(0, ~0ULL));
+  diagnose->add_option("--csv", diag.csv, "Also write the table as CSV");
+  diagnose->add_flag("--overwrite", diag.overwrite, "Replace the --csv file if it exists");
+
   alignsim::app::SensitivityOptions sens;
   auto* sensitivity = app.add_subcommand(
       "sensitivity", "Morris elementary effects of the model parameters on chosen outputs (seeded, parallel)");
@@ -155,6 +170,7 @@ int main(int argc, char** argv) {
   if (*compare) return alignsim::app::compare(compare_options);
   if (*exporter) return alignsim::app::export_file(export_options);
   if (*sensitivity) return alignsim::app::sensitivity(sens);
+  if (*diagnose) return alignsim::app::diagnose(diag);
   auto& options = *run ? run_options : ensemble_options;
   options.command_line = joined(argc, argv);
   return alignsim::app::simulate(options);
