@@ -174,6 +174,28 @@ def scenario(ds: xr.Dataset) -> dict:
         return {}
 
 
+def fnv1a64_hex(text: str) -> str:
+    """The 64-bit FNV-1a hash of the UTF-8 bytes of `text`, as 16 hex digits (as alignsim computes it)."""
+    h = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def base_mismatch(base: xr.Dataset, cf: xr.Dataset) -> str | None:
+    """Why the scenario that the counterfactual's overlay extends (`base` and `base_fnv1a` of its
+    stored [scenario]) is not the scenario of the baseline file, or None when it is, or when the
+    counterfactual records no base. The same check as `alignsim compare`."""
+    b, c = scenario(base).get("scenario", {}), scenario(cf).get("scenario", {})
+    recorded = c.get("base_fnv1a")
+    if not recorded or recorded == fnv1a64_hex(str(base.attrs.get("scenario", ""))):
+        return None
+    what = f"the counterfactual '{c.get('name')}' extends the scenario '{c.get('base')}'"
+    if c.get("base") == b.get("name"):
+        return what + ", but the baseline file holds another version of it (its resolved scenario differs)"
+    return what + f", but the baseline file holds the scenario '{b.get('name')}'"
+
+
 def scenario_title(ds: xr.Dataset) -> str:
     return str(ds.attrs.get("title") or scenario(ds).get("scenario", {}).get("title") or "alignsim ensemble")
 

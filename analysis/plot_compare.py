@@ -98,6 +98,11 @@ def check_pair(base, cf, pb, pc):
             print(f"plot_compare.py: warning: {pb} and {pc} were written by different builds of alignsim ({key} {vb} vs {vc}); "
                   f"the differences include any change in the engine, not only in the scenario", file=sys.stderr)
             break
+    mismatch = aio.base_mismatch(base, cf)
+    if mismatch:
+        print(f"plot_compare.py: warning: {mismatch}; the differences mix the counterfactual's changes with the "
+              f"differences between the two scenarios. Compare it with an ensemble of the scenario it extends",
+              file=sys.stderr)
     same = base.attrs.get("scenario_sha256") and base.attrs.get("scenario_sha256") == cf.attrs.get("scenario_sha256")
     if same:
         print(f"plot_compare.py: warning: {pb} and {pc} hold the same scenario; differences can only come from the engine",

@@ -208,6 +208,10 @@ struct Scenario {
   std::string question;     ///< for a counterfactual: the question it asks
   std::vector<int> source;  ///< for a counterfactual: the essay's paragraphs it rests on
   std::string path;  ///< the entry file it was loaded from (empty when built in code)
+  /// For an overlay: the name of the scenario it extends, and the 64-bit FNV-1a hash (16 hex digits)
+  /// of that scenario's resolved TOML (to_toml, the text a run stores), so that a comparison can check
+  /// that its baseline is that scenario. Empty for a scenario that extends nothing.
+  std::string base, base_fnv1a;
   Parameters parameters;
   std::vector<Agent> agents;
   std::vector<Issue> issues;

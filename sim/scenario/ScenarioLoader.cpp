@@ -11,6 +11,7 @@
 #include <toml.hpp>
 
 #include "ScenarioError.hpp"
+#include "ScenarioWriter.hpp"
 #include "Streams.hpp"
 #include "TomlFields.hpp"
 #include "TomlFile.hpp"
@@ -51,6 +52,8 @@ class Loader {
 
   /// Every file read, in reading order (the entry file first).
   const std::vector<std::filesystem::path>& files() const { return files_; }
+  /// The file the entry file extends, or empty.
+  const std::filesystem::path& base_file() const { return base_file_; }
 
   Scenario build() {
     d_.throw_if_any();  // nothing else makes sense over unreadable files
@@ -108,8 +111,9 @@ class Loader {
       } else {
         const std::filesystem::path rel = it->second.as_string().str;
         std::error_code ec;
-        parse_file(std::filesystem::path(shown).parent_path() / rel,
-                   std::filesystem::weakly_canonical(rel.is_absolute() ? rel : dir / rel, ec), &it->second, true);
+        const auto canonical = std::filesystem::weakly_canonical(rel.is_absolute() ? rel : dir / rel, ec);
+        if (base_file_.empty()) base_file_ = canonical;  // the outermost overlay's extends is read first
+        parse_file(std::filesystem::path(shown).parent_path() / rel, canonical, &it->second, true);
       }
     }
     docs_.push_back(std::move(doc));
@@ -178,6 +182,13 @@ class Loader {
       s.title = f.string("title", true, "a one-line title").value_or("");
       s.description = f.string("description", false).value_or("");
       s.question = f.string("question", false).value_or("");
+      // Written by the program into a resolved scenario (to_toml); an overlay's are computed on loading.
+      s.base = f.string("base", false, "the name of the scenario this one extends").value_or("");
+      s.base_fnv1a = f.string("base_fnv1a", false, "16 hex digits").value_or("");
+      if (const Value* v = f.find("base_fnv1a");
+          v && v->is_string() && !std::regex_match(s.base_fnv1a, std::regex("^[0-9a-f]{16}$"))) {
+        d_.at(*v, "[scenario]: 'base_fnv1a' must be 16 lower-case hex digits, found \"" + s.base_fnv1a + "\"");
+      }
       s.source.clear();
       if (const auto* source = f.array("source", false, "an array of paragraph numbers")) {
         for (const auto& v : *source) {
@@ -957,6 +968,7 @@ class Loader {
   std::vector<std::filesystem::path> stack_;
   std::set<std::filesystem::path> loaded_;
   std::vector<std::filesystem::path> files_;
+  std::filesystem::path base_file_;  ///< what the entry file extends
   std::size_t budget_ = kMaxTomlBytes;  ///< bytes the scenario's files may still hold
   std::vector<const Value*> event_tables_;
   std::unordered_map<std::string, int> event_ids_, issue_ids_;  ///< ids to indices: references may be many
@@ -967,20 +979,31 @@ class Loader {
   std::deque<Value> owned_;  ///< tables made by merging (patched events, overridden parameters)
 };
 
+/// The loaded scenario; for an overlay, with the name and hash of the scenario it extends, which is
+/// loaded on its own (as `alignsim run` would) once the overlay has loaded without errors.
+Scenario build_with_base(Loader& loader) {
+  Scenario s = loader.build();
+  if (loader.base_file().empty()) return s;
+  const Scenario base = load_scenario(loader.base_file());
+  s.base = base.name;
+  s.base_fnv1a = fnv1a64_hex(to_toml(base));
+  return s;
+}
+
 }  // namespace detail
 
 Scenario load_scenario(const std::filesystem::path& path, std::vector<std::filesystem::path>* files) {
   detail::Loader loader;
   loader.load_entry_file(path);
   if (files) *files = loader.files();
-  return loader.build();
+  return detail::build_with_base(loader);
 }
 
 Scenario load_scenario_text(const std::string& text, const std::string& name,
                             const std::filesystem::path& base_dir) {
   detail::Loader loader;
   loader.load_entry_text(text, name, base_dir);
-  return loader.build();
+  return detail::build_with_base(loader);
 }
 
 }  // namespace alignsim

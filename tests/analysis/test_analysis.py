@@ -219,3 +219,17 @@ def test_the_figure_scripts_refuse_bad_arguments_in_one_line(files, tmp_path):
     r = script("plot_compare.py", files / "baseline.h5", files / "seed6.h5", "--out", tmp_path / "f")
     assert "paired comparison needs" in one_line_error(r, "plot_compare.py")
     assert not (tmp_path / "f").exists() or list((tmp_path / "f").iterdir()) == []
+
+
+def test_plot_compare_warns_when_the_counterfactual_extends_another_scenario(tmp_path):
+    common = ["--runs", 60, "--seed", 5, "--store-runs", 10, "-q"]
+    for name, path in (("small", DATA / "small.toml"), ("refit", DATA / "overlays" / "small_refit.toml"),
+                       ("cf", DATA / "overlays" / "on_refit.toml")):
+        alignsim("ensemble", path, *common, "--out", tmp_path / f"{name}.h5")
+    r = script("plot_compare.py", tmp_path / "small.h5", tmp_path / "cf.h5", "--out", tmp_path / "mixed")
+    assert r.returncode == 0, r.stderr
+    assert ("warning: the counterfactual 'small_refit_no_pact' extends the scenario 'small_refit', but the "
+            "baseline file holds the scenario 'small'") in r.stderr, r.stderr
+    r = script("plot_compare.py", tmp_path / "refit.h5", tmp_path / "cf.h5", "--out", tmp_path / "matched")
+    assert r.returncode == 0 and "extends" not in r.stderr, r.stderr
+
