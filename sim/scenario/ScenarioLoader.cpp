@@ -268,12 +268,19 @@ class Loader {
           d_.at(*f.find("id"), "duplicate agent id '" + a.id + "' (first at " + where(*seen[a.id]) + ")");
         } else if (!a.id.empty()) {
           seen[a.id] = f.find("id");
+          agent_sites_.push_back(seen[a.id]);
           s.agents.push_back(std::move(a));
         }
       });
     }
     if (s.agents.size() < 2 || s.agents.size() > 16) {
-      d_.in_file(docs_.front().path, "a scenario needs 2 to 16 [[agents]], found " + std::to_string(s.agents.size()));
+      const std::string msg = "a scenario needs 2 to 16 [[agents]], found " + std::to_string(s.agents.size());
+      // At the only agent, or at the first one too many.
+      if (s.agents.empty()) {
+        d_.in_file(docs_.front().path, msg);
+      } else {
+        d_.at(*agent_sites_[std::min<std::size_t>(s.agents.size(), 17) - 1], msg);
+      }
     }
     seen.clear();
     for (const auto& [doc, value] : each("issues")) {
@@ -386,7 +393,7 @@ class Loader {
           const std::string msg = "agent '" + s.agents[a].id + "' has no interest for issue '" + s.issues[i].id +
                                   "'; expected " + s.issues[i].id + " = { position = ..., salience = ... } in [interests." +
                                   s.agents[a].id + "]";
-          if (agent_site[a]) d_.at(*agent_site[a], msg); else d_.in_file(docs_.front().path, msg);
+          d_.at(agent_site[a] ? *agent_site[a] : *agent_sites_[a], msg);  // its interests, or the agent itself
         }
       }
       if (total <= 0 && agent_site[a]) {
@@ -969,6 +976,7 @@ class Loader {
   std::set<std::filesystem::path> loaded_;
   std::vector<std::filesystem::path> files_;
   std::filesystem::path base_file_;  ///< what the entry file extends
+  std::vector<const Value*> agent_sites_;  ///< the id of each of Scenario::agents, where it is given
   std::size_t budget_ = kMaxTomlBytes;  ///< bytes the scenario's files may still hold
   std::vector<const Value*> event_tables_;
   std::unordered_map<std::string, int> event_ids_, issue_ids_;  ///< ids to indices: references may be many
