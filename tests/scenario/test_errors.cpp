@@ -237,23 +237,10 @@ TEST_CASE("every problem is reported, not only the first") {
 }
 
 TEST_CASE("too few or too many agents, and an agent without interests, are errors at an agent's id") {
-  std::string one = R"(
-[scenario]
-name = "test"
-title = "test"
-[parameters]
-start = "1950-01"
-end = "1950-12"
-[[agents]]
-id = "AA"
-name = "Atlantis"
-capability = 0.5
-[[issues]]
-id = "ideology"
-meaning = "-1 planned, +1 market"
-[interests.AA]
-ideology = { position = 1.0, salience = 0.6 }
-)";
+  // The base without BB and CC: the count of agents is checked before anything refers to them.
+  std::string one = kBase;
+  const auto bb = one.find("[[agents]]\nid = \"BB\"");
+  one.erase(bb, one.find("[[issues]]") - bb);
   check_error(one, "id = \"AA\"", "a scenario needs 2 to 16 [[agents]], found 1");
   std::string many = kBase;
   for (int k = 0; k < 14; ++k) {
