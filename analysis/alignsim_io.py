@@ -183,16 +183,19 @@ def fnv1a64_hex(text: str) -> str:
 
 
 def base_mismatch(base: xr.Dataset, cf: xr.Dataset) -> str | None:
-    """Why the scenario that the counterfactual's overlay extends (`base` and `base_fnv1a` of its
-    stored [scenario]) is not the scenario of the baseline file, or None when it is, or when the
-    counterfactual records no base. The same check as `alignsim compare`."""
+    """Why the baseline file is a run of none of the scenarios the counterfactual may be compared with
+    (`base` and `base_fnv1a` of its stored [scenario]: the scenario it extends and, while that is a
+    counterfactual, the one that extends), or None when it is one, or when the counterfactual records
+    no base. The same check as `alignsim compare`."""
     b, c = scenario(base).get("scenario", {}), scenario(cf).get("scenario", {})
-    recorded = c.get("base_fnv1a")
-    if not recorded or recorded == fnv1a64_hex(str(base.attrs.get("scenario", ""))):
+    names, hashes = list(c.get("base", [])), list(c.get("base_fnv1a", []))
+    if not hashes or fnv1a64_hex(str(base.attrs.get("scenario", ""))) in hashes:
         return None
-    what = f"the counterfactual '{c.get('name')}' extends the scenario '{c.get('base')}'"
-    if c.get("base") == b.get("name"):
-        return what + ", but the baseline file holds another version of it (its resolved scenario differs)"
+    what = f"the counterfactual '{c.get('name')}' extends the scenario '{names[0]}'"
+    if len(names) > 1:
+        what += " (a counterfactual of '" + "', of '".join(names[1:]) + "')"
+    if b.get("name") in names:
+        return what + f", but the baseline file holds another version of '{b.get('name')}' (its resolved scenario differs)"
     return what + f", but the baseline file holds the scenario '{b.get('name')}'"
 
 

@@ -197,12 +197,15 @@ std::string base_mismatch(const EnsembleHeader& base, const EnsembleHeader& cf) 
   } catch (const ScenarioError&) {
     return "";  // a file from another version: nothing to check
   }
-  if (b->base_fnv1a.empty() || b->base_fnv1a == fnv1a64_hex(base.scenario)) return "";
-  const std::string what = "the counterfactual '" + b->name + "' extends the scenario '" + b->base + "'";
-  if (b->base == a->name) {
-    return what + ", but the baseline file holds another version of it (its resolved scenario differs: other "
-                  "parameters, events or decisions; base_fnv1a " + b->base_fnv1a + ", baseline " +
-           fnv1a64_hex(base.scenario) + ")";
+  const std::string hash = fnv1a64_hex(base.scenario);
+  const auto& ok = b->base_fnv1a;
+  if (ok.empty() || std::find(ok.begin(), ok.end(), hash) != ok.end()) return "";
+  std::string what = "the counterfactual '" + b->name + "' extends the scenario '" + b->base.front() + "'";
+  for (std::size_t k = 1; k < b->base.size(); ++k) what += (k == 1 ? " (a counterfactual of '" : "', of '") + b->base[k];
+  if (b->base.size() > 1) what += "')";
+  if (std::find(b->base.begin(), b->base.end(), a->name) != b->base.end()) {
+    return what + ", but the baseline file holds another version of '" + a->name + "' (its resolved scenario "
+           "differs: other parameters, events or decisions; fnv1a " + hash + ")";
   }
   return what + ", but the baseline file holds the scenario '" + a->name + "'";
 }

@@ -158,6 +158,30 @@ class Loader {
     return out;
   }
 
+  /// `base` and `base_fnv1a`, which the program writes into a resolved scenario (to_toml); an
+  /// overlay's are computed anew once it has loaded.
+  void read_bases(Fields& f, Scenario& s) {
+    s.base.clear();
+    s.base_fnv1a.clear();
+    const auto* names = f.array("base", false, "an array of scenario names");
+    const auto* hashes = f.array("base_fnv1a", false, "an array of hashes, 16 hex digits each");
+    static const std::regex hex("^[0-9a-f]{16}$");
+    for (const auto* list : {names, hashes}) {
+      for (std::size_t k = 0; list && k < list->size(); ++k) {
+        const Value& v = (*list)[k];
+        if (!v.is_string() || (list == hashes && !std::regex_match(v.as_string().str, hex))) {
+          d_.at(v, std::string("[scenario]: '") + (list == names ? "base' holds scenario names" :
+                                                   "base_fnv1a' holds hashes of 16 lower-case hex digits"));
+          continue;
+        }
+        (list == names ? s.base : s.base_fnv1a).push_back(v.as_string().str);
+      }
+    }
+    if (s.base.size() != s.base_fnv1a.size()) {
+      d_.at(f.table(), "[scenario]: 'base' and 'base_fnv1a' must have one entry each per scenario");
+    }
+  }
+
   void read_top_level(Scenario& s) {
     s.path = docs_.back().entry ? docs_.back().path : docs_.front().path;
     bool found = false;
@@ -182,13 +206,7 @@ class Loader {
       s.title = f.string("title", true, "a one-line title").value_or("");
       s.description = f.string("description", false).value_or("");
       s.question = f.string("question", false).value_or("");
-      // Written by the program into a resolved scenario (to_toml); an overlay's are computed on loading.
-      s.base = f.string("base", false, "the name of the scenario this one extends").value_or("");
-      s.base_fnv1a = f.string("base_fnv1a", false, "16 hex digits").value_or("");
-      if (const Value* v = f.find("base_fnv1a");
-          v && v->is_string() && !std::regex_match(s.base_fnv1a, std::regex("^[0-9a-f]{16}$"))) {
-        d_.at(*v, "[scenario]: 'base_fnv1a' must be 16 lower-case hex digits, found \"" + s.base_fnv1a + "\"");
-      }
+      read_bases(f, s);
       s.source.clear();
       if (const auto* source = f.array("source", false, "an array of paragraph numbers")) {
         for (const auto& v : *source) {
@@ -987,14 +1005,19 @@ class Loader {
   std::deque<Value> owned_;  ///< tables made by merging (patched events, overridden parameters)
 };
 
-/// The loaded scenario; for an overlay, with the name and hash of the scenario it extends, which is
-/// loaded on its own (as `alignsim run` would) once the overlay has loaded without errors.
+/// The loaded scenario; for an overlay, with the names and hashes of the scenarios a comparison may
+/// take as its baseline (Scenario::base): the one it extends is loaded on its own (as `alignsim run`
+/// would) once the overlay has loaded without errors.
 Scenario build_with_base(Loader& loader) {
   Scenario s = loader.build();
   if (loader.base_file().empty()) return s;
   const Scenario base = load_scenario(loader.base_file());
-  s.base = base.name;
-  s.base_fnv1a = fnv1a64_hex(to_toml(base));
+  s.base = {base.name};
+  s.base_fnv1a = {fnv1a64_hex(to_toml(base))};
+  if (!base.question.empty()) {  // a counterfactual's baseline may serve too
+    s.base.insert(s.base.end(), base.base.begin(), base.base.end());
+    s.base_fnv1a.insert(s.base_fnv1a.end(), base.base_fnv1a.begin(), base.base_fnv1a.end());
+  }
   return s;
 }
 
