@@ -85,6 +85,8 @@ int main(int argc, char** argv) {
   compare->add_option("--h5", compare_options.h5, "Also write the table as group /comparison of this new HDF5 file");
   compare->add_flag("--all-events", compare_options.all_events, "List every event, not only those that changed");
   compare->add_flag("--overwrite", compare_options.overwrite, "Replace the --csv and --h5 files if they exist");
+  compare->add_flag("--allow-different-base", compare_options.allow_different_base,
+                    "Warn instead of refusing when the counterfactual extends a scenario other than the baseline's");
 
   alignsim::app::ExportOptions export_options;
   auto* exporter = app.add_subcommand(

@@ -212,6 +212,36 @@ def test_compare_refuses_files_whose_seeds_or_runs_differ():
     assert r.returncode == 2 and "run counts differ (400 and 300)" in r.stderr, r.stderr
 
 
+def test_compare_refuses_a_counterfactual_whose_base_is_not_the_baselines_scenario():
+    small = ensemble(SMALL, "cmp_base")
+    refit = ensemble(OVERLAYS / "small_refit.toml", "cmp_refit")
+    cf = ensemble(OVERLAYS / "on_refit.toml", "cmp_on_refit")
+    mixed = ("the counterfactual 'small_refit_no_pact' extends the scenario 'small_refit', but the baseline file "
+             "holds the scenario 'small'")
+    r = run("compare", str(small), str(cf), "--csv", str(TMP / "mixed.csv"))
+    assert r.returncode == 2 and mixed in r.stderr and "--allow-different-base" in r.stderr, r.stderr
+    assert not (TMP / "mixed.csv").exists()
+    r = run("compare", str(small), str(cf), "--allow-different-base")
+    assert r.returncode == 0 and f"warning: {mixed}" in r.stderr, r.stderr
+    r = run("compare", str(refit), str(cf))
+    assert r.returncode == 0 and "extends" not in r.stderr, r.stderr
+    # A counterfactual of that counterfactual: either of the two is its baseline, not small.toml.
+    more = ensemble(OVERLAYS / "on_refit_more.toml", "cmp_on_refit_more")
+    for baseline in (cf, refit):
+        r = run("compare", str(baseline), str(more))
+        assert r.returncode == 0 and "extends" not in r.stderr, r.stderr
+    r = run("compare", str(small), str(more))
+    assert r.returncode == 2, r.stderr
+    assert ("extends the scenario 'small_refit_no_pact' (a counterfactual of 'small_refit'), but the baseline "
+            "file holds the scenario 'small'") in r.stderr, r.stderr
+    # A baseline under the base's name that is another version of it: other parameters.
+    other = TMP / "small_other.toml"
+    other.write_text(f'extends = "{pathlib.Path(SMALL).resolve()}"\n[scenario]\nname = "small_refit"\n'
+                     'title = "Not the refit"\n[parameters]\nk_a = 0.09\n')
+    r = run("compare", str(ensemble(other, "cmp_other")), str(cf))
+    assert r.returncode == 2 and "the baseline file holds another version of 'small_refit'" in r.stderr, r.stderr
+
+
 def test_resolve_and_diff():
     r = run("resolve", str(OVERLAYS / "every_change.toml"))
     assert r.returncode == 0, r.stderr

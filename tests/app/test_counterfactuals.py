@@ -29,7 +29,7 @@ OVERLAYS = sorted((pathlib.Path(args.repo) / "scenarios" / "counterfactuals").gl
 TMP = pathlib.Path(tempfile.mkdtemp(prefix="alignsim_cf_"))
 # Keys of the scenario section an overlay restates; any other line in that part of a diff is a change
 # of parameters, agents, issues, interests or eras.
-SCENARIO_KEYS = ("name", "title", "description", "question", "source")
+SCENARIO_KEYS = ("name", "title", "description", "question", "source", "base", "base_fnv1a")
 
 
 def run(*argv):
