@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "BlockPacker.hpp"
 #include "engine/Ensemble.hpp"
 #include "scenario/Scenario.hpp"
 
@@ -44,6 +45,9 @@ class OutputWriter final : public BlockSink {
   void prepare(RunBlock& block) override;
   /// Writes the block's chunks directly (H5Dwrite_chunk), in run order.
   void write_block(const RunBlock& block) override;
+  /// Writes a block that another process packed (BlockPacker::pack with raw_alignment): blocks may
+  /// come in any order; finish() keeps the first `runs_done` runs.
+  void write_packed(const unsigned char* data, std::size_t size);
 
   /// Writes the summaries and attributes, shrinks the run dimensions to `runs_done` when the run
   /// was interrupted (status "partial"), closes the file and renames it to its final name.
@@ -55,6 +59,7 @@ class OutputWriter final : public BlockSink {
   static std::string git_commit();
 
  private:
+  void write(const PackedBlock& block, const RunBlock* raw);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
