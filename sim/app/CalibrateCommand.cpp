@@ -25,9 +25,9 @@ std::atomic<bool> g_calibrate_stop{false};
 
 extern "C" void on_calibrate_signal(int) { g_calibrate_stop.store(true); }
 
-void print(const ScenarioError& e, const std::string& what, const std::string& path) {
-  for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
-  std::cerr << "alignsim: " << e.diagnostics().size() << " error(s) in " << what << " '" << path << "'\n";
+void print(const ScenarioError& e, const std::string& what, const std::string& path, std::ostream& err = std::cerr) {
+  for (const auto& d : e.diagnostics()) err << d.str() << '\n';
+  err << "alignsim: " << e.diagnostics().size() << " error(s) in " << what << " '" << path << "'\n";
 }
 
 bool write_file(const std::filesystem::path& path, const std::string& text) {
@@ -48,65 +48,88 @@ std::string met_line(const Evaluation& e, const TargetSet& t) {
   return buf;
 }
 
-}  // namespace
-
-int calibrate(const CalibrateOptions& o) {
-  std::optional<Scenario> scenario;
+/// Reads and checks the inputs, reporting what is wrong on `err`: kOk or kBadInput.
+int read_inputs(const CalibrateOptions& o, std::ostream& err, std::optional<Scenario>& scenario, TargetSet& targets,
+                std::vector<FreeVariable>& variables, CalibrationOptions& co) {
   try {
     scenario = load_scenario(o.scenario);
   } catch (const ScenarioError& e) {
-    print(e, "scenario", o.scenario);
+    print(e, "scenario", o.scenario, err);
     return kBadInput;
   }
-  TargetSet targets;
   try {
     targets = load_targets(o.targets, *scenario);
   } catch (const ScenarioError& e) {
-    print(e, "targets", o.targets);
+    print(e, "targets", o.targets, err);
     return kBadInput;
   }
-  std::vector<FreeVariable> variables;
-  CalibrationOptions co;
   try {
     variables = free_variables(*scenario, o.free);
     co.algorithm = parse_algorithm(o.algorithm);
   } catch (const std::invalid_argument& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
+    err << "alignsim: " << e.what() << '\n';
     return kBadInput;
   }
   if (o.runs < 1 || o.runs > (1ULL << 32) - 16 || o.max_evals < 0 || !(o.initial_step > 0 && o.initial_step <= 1) ||
       !(o.prior_weight >= 0)) {
-    std::cerr << "alignsim: --runs must be in [1, 2^32 - 16], --max-evals >= 0, --initial-step in (0, 1], "
-                 "--prior-weight >= 0\n";
+    err << "alignsim: --runs must be in [1, 2^32 - 16], --max-evals >= 0, --initial-step in (0, 1], "
+           "--prior-weight >= 0\n";
     return kBadInput;
   }
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!o.out.empty() && fs::weakly_canonical(o.out, ec) == fs::weakly_canonical(o.scenario, ec)) {
-    std::cerr << "alignsim: --out '" << o.out << "' is the scenario being calibrated; write the overlay to another file\n";
+    err << "alignsim: --out '" << o.out << "' is the scenario being calibrated; write the overlay to another file\n";
     return kBadInput;
   }
+  return kOk;
+}
+
+}  // namespace
+
+int calibrate(const CalibrateOptions& o) {
+  // Under MPI every process reads the inputs and calibrates in step; the first one reports and writes.
+  const bool root = !o.parts || o.parts->part() == 0;
+  std::ostream muted(nullptr);
+  std::optional<Scenario> scenario;
+  TargetSet targets;
+  std::vector<FreeVariable> variables;
+  CalibrationOptions co;
+  const int read = read_inputs(o, root ? std::cerr : muted, scenario, targets, variables, co);
+  if (o.parts ? o.parts->any(read != kOk) : read != kOk) {
+    if (read == kOk && root) std::cerr << "alignsim: another rank could not read the inputs that rank 0 read\n";
+    return kBadInput;
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
 
   co.ensemble.runs = o.runs;
   co.ensemble.seed = o.seed;
   co.ensemble.threads = o.threads;
+  co.ensemble.parts = o.parts;
   co.max_evals = o.max_evals;
   co.initial_step = o.initial_step;
   co.prior_weight = o.prior_weight;
   g_calibrate_stop.store(false);
   co.stop = &g_calibrate_stop;
-  if (!o.quiet) {
+  // Under MPI, a signal to any process stops them all after the same evaluation.
+  std::atomic<bool> agreed_stop{false};
+  if (o.parts) co.stop = &agreed_stop;
+  const bool verbose = !o.quiet && root;
+  if (verbose) {
     std::cerr << "alignsim: calibrating " << variables.size() << " free numbers of '" << scenario->name << "' to "
               << targets.targets.size() << " targets and " << targets.decisions.size() << " decisions; "
               << o.runs << " runs per evaluation, seed " << o.seed << ", " << algorithm_name(co.algorithm)
               << ", at most " << o.max_evals << " evaluations\n";
-    co.on_evaluation = [&](int k, const Evaluation& e, double objective, double best) {
-      std::fprintf(stderr,
-                   "  evaluation %4d: objective %8.5f (best %8.5f), loss %8.5f, targets met %2d/%zu, decisions met %2d/%zu\n",
-                   k, objective, best, e.loss, e.targets_met, targets.targets.size(), e.decisions_met,
-                   targets.decisions.size());
-    };
   }
+  co.on_evaluation = [&](int k, const Evaluation& e, double objective, double best) {
+    if (o.parts) agreed_stop.store(o.parts->any(g_calibrate_stop.load()));
+    if (!verbose) return;
+    std::fprintf(stderr,
+                 "  evaluation %4d: objective %8.5f (best %8.5f), loss %8.5f, targets met %2d/%zu, decisions met %2d/%zu\n",
+                 k, objective, best, e.loss, e.targets_met, targets.targets.size(), e.decisions_met,
+                 targets.decisions.size());
+  };
 
   auto previous_int = std::signal(SIGINT, on_calibrate_signal);
   auto previous_term = std::signal(SIGTERM, on_calibrate_signal);
@@ -126,6 +149,9 @@ int calibrate(const CalibrateOptions& o) {
     set_value(calibrated, variables[k], info.final_values.back());
   }
   info.final_evaluation = evaluate(calibrated, targets, co.ensemble);
+  if (!root) return result.interrupted ? kInterrupted : kOk;
+  EnsembleSpec alone = co.ensemble;  // the check below runs in this process only
+  alone.parts = nullptr;
 
   if (!o.out.empty() && !result.interrupted) {
     const fs::path out(o.out);
@@ -145,7 +171,7 @@ int calibrate(const CalibrateOptions& o) {
     // The file as written must give what was evaluated: load it back and check.
     try {
       const Scenario reloaded = load_scenario(out);
-      const Evaluation check = evaluate(reloaded, targets, co.ensemble);
+      const Evaluation check = evaluate(reloaded, targets, alone);
       if (check.loss != info.final_evaluation.loss) {
         std::cerr << "alignsim: the calibrated file '" << o.out << "' gives loss " << check.loss << ", not "
                   << info.final_evaluation.loss << "; the report shows the file's\n";
@@ -210,8 +236,9 @@ CalibrateCommand::CalibrateCommand(CLI::App& app) {
 
 bool CalibrateCommand::chosen() const { return command_ && command_->parsed(); }
 
-int CalibrateCommand::run(const std::string& command_line) {
+int CalibrateCommand::run(const std::string& command_line, EnsembleParts* parts) {
   options_.command_line = command_line;
+  options_.parts = parts;
   return calibrate(options_);
 }
 

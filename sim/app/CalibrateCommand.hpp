@@ -10,6 +10,10 @@ namespace CLI {
 class App;
 }
 
+namespace alignsim {
+class EnsembleParts;
+}
+
 namespace alignsim::app {
 
 struct CalibrateOptions {
@@ -27,6 +31,9 @@ struct CalibrateOptions {
   std::vector<std::string> free;  ///< groups of free numbers (k_a, ..., b0); empty: all
   bool quiet = false;
   std::string command_line;
+  /// The processes (MPI ranks) that split every evaluation's runs; null: this one alone. Every
+  /// process calls calibrate() with the same options; the first one writes the files and prints.
+  EnsembleParts* parts = nullptr;
 };
 
 /// Runs the calibration: 0 done, 1 a file could not be written, 2 bad scenario, targets or
@@ -40,7 +47,7 @@ class CalibrateCommand {
  public:
   explicit CalibrateCommand(CLI::App& app);
   bool chosen() const;
-  int run(const std::string& command_line);
+  int run(const std::string& command_line, EnsembleParts* parts = nullptr);
   const CalibrateOptions& options() const { return options_; }
 
  private:

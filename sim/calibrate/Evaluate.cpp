@@ -37,7 +37,7 @@ class DecisionCounter final : public BlockSink {
       }
     }
   }
-  const std::vector<std::uint64_t>& hits() const { return hits_; }
+  std::vector<std::uint64_t>& hits() { return hits_; }
 
  private:
   const TargetSet& targets_;
@@ -121,8 +121,13 @@ Evaluation evaluate(const Scenario& scenario, const TargetSet& targets, const En
   eo.threads = spec.threads;
   eo.store_runs = 0;
   eo.block_runs = 64;
+  if (spec.parts) {
+    eo.part = spec.parts->part();
+    eo.parts = spec.parts->parts();
+  }
   DecisionCounter counter(scenario, targets);
-  const EnsembleResult result = run_ensemble(model, eo, counter);
+  EnsembleResult result = run_ensemble(model, eo, counter);
+  if (spec.parts) spec.parts->combine(result, counter.hits());
   const Summary median = result.summary.finish({0.5});
   return score(targets, median, scenario.parameters.start, counter.hits(), result.runs_done);
 }
