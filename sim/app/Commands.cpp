@@ -23,21 +23,21 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void on_signal(int) { g_stop.store(true); }
 
-/// Loads and validates, printing every diagnostic; nullopt on failure.
-std::optional<Scenario> load(const std::string& path) {
+}  // namespace
+
+std::optional<Scenario> load_or_report(const std::string& path, bool report) {
   try {
     return load_scenario(path);
   } catch (const ScenarioError& e) {
+    if (!report) return std::nullopt;
     for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
     std::cerr << "alignsim: " << e.diagnostics().size() << " error(s) in scenario '" << path << "'\n";
     return std::nullopt;
   }
 }
 
-}  // namespace
-
 int validate(const std::string& path) {
-  const auto s = load(path);
+  const auto s = load_or_report(path);
   if (!s) return kBadInput;
   const auto& p = s->parameters;
   std::cout << "scenario " << s->name << ": " << s->title << "\n";
@@ -65,7 +65,7 @@ int validate(const std::string& path) {
 }
 
 int resolve(const std::string& path) {
-  const auto s = load(path);
+  const auto s = load_or_report(path);
   if (!s) return kBadInput;
   std::cout << "# " << s->name << ": resolved from " << path << " by alignsim " << OutputWriter::software_version()
             << "\n" << to_toml(*s);
@@ -88,8 +88,8 @@ void print_missing_lines(const std::string& a, const std::string& b, const char*
 }  // namespace
 
 int diff(const std::string& path_a, const std::string& path_b) {
-  const auto a = load(path_a);
-  const auto b = load(path_b);
+  const auto a = load_or_report(path_a);
+  const auto b = load_or_report(path_b);
   if (!a || !b) return kBadInput;
   int differences = 0;
   const auto section = [&](const std::string& title, const std::string& x, const std::string& y) {
@@ -126,11 +126,7 @@ int diff(const std::string& path_a, const std::string& path_b) {
   return differences == 0 ? kOk : 1;
 }
 
-int simulate(const SimulateOptions& o) {
-  const auto scenario = load(o.scenario);
-  if (!scenario) return kBadInput;
-  const Model model(*scenario);
-
+EnsembleOptions engine_options(const SimulateOptions& o) {
   EnsembleOptions eo;
   eo.runs = o.runs;
   eo.seed = o.seed;
@@ -138,16 +134,43 @@ int simulate(const SimulateOptions& o) {
   eo.store_runs = std::min(o.store_runs, o.runs);
   eo.block_runs = o.block_runs;
   eo.progress = !o.quiet;
+  return eo;
+}
 
+OutputInfo output_info(const SimulateOptions& o, const Scenario& scenario) {
   OutputInfo info;
-  info.scenario_toml = to_toml(*scenario);
+  info.scenario_toml = to_toml(scenario);
   info.seed = o.seed;
   info.runs = o.runs;
-  info.stored_runs = eo.store_runs;
+  info.stored_runs = std::min(o.store_runs, o.runs);
   info.quantiles = o.quantiles;
   info.deflate = o.deflate;
   info.history = o.command_line;
   info.block_runs = o.block_runs;
+  return info;
+}
+
+int report_simulation(const SimulateOptions& o, const EnsembleResult& result, int months, const std::string& where) {
+  if (result.interrupted) {
+    std::cerr << "alignsim: interrupted; '" << o.out << "' holds the " << result.runs_done
+              << " runs finished (status \"partial\")\n";
+    return kInterrupted;
+  }
+  if (!o.quiet) {
+    const double steps = static_cast<double>(result.runs_done) * months;
+    std::fprintf(stderr, "alignsim: %llu runs x %d months in %.2f s (%.1f million run-steps/s)%s; wrote %s\n",
+                 static_cast<unsigned long long>(result.runs_done), months, result.seconds,
+                 steps / result.seconds / 1e6, where.c_str(), o.out.c_str());
+  }
+  return kOk;
+}
+
+int simulate(const SimulateOptions& o) {
+  const auto scenario = load_or_report(o.scenario);
+  if (!scenario) return kBadInput;
+  const Model model(*scenario);
+  const EnsembleOptions eo = engine_options(o);
+  const OutputInfo info = output_info(o, *scenario);
 
   try {
     OutputWriter writer(o.out, *scenario, model, info);
@@ -158,18 +181,7 @@ int simulate(const SimulateOptions& o) {
     std::signal(SIGINT, previous_int);
     std::signal(SIGTERM, previous_term);
     writer.finish(result.summary.finish(o.quantiles), result.event_count, result.runs_done, !result.interrupted);
-    if (result.interrupted) {
-      std::cerr << "alignsim: interrupted; '" << o.out << "' holds the " << result.runs_done
-                << " runs finished (status \"partial\")\n";
-      return kInterrupted;
-    }
-    if (!o.quiet) {
-      const double steps = static_cast<double>(result.runs_done) * model.months();
-      std::fprintf(stderr, "alignsim: %llu runs x %d months in %.2f s (%.1f million run-steps/s); wrote %s\n",
-                   static_cast<unsigned long long>(result.runs_done), model.months(), result.seconds,
-                   steps / result.seconds / 1e6, o.out.c_str());
-    }
-    return kOk;
+    return report_simulation(o, result, model.months(), "");
   } catch (const OutputError& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kFailure;

@@ -2,8 +2,13 @@
 /// The commands of the `alignsim` program, callable without the command-line parser (tests use them).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "engine/Ensemble.hpp"
+#include "io/OutputWriter.hpp"
+#include "scenario/Scenario.hpp"
 
 namespace alignsim::app {
 
@@ -35,5 +40,13 @@ struct SimulateOptions {
 
 /// `alignsim run` and `alignsim ensemble`: simulate and write the output file.
 int simulate(const SimulateOptions& options);
+
+/// Loads and validates a scenario; on failure prints every diagnostic (when `report`) and gives nullopt.
+std::optional<Scenario> load_or_report(const std::string& path, bool report = true);
+/// The engine's options and the output file's description for a simulation's options.
+EnsembleOptions engine_options(const SimulateOptions& options);
+OutputInfo output_info(const SimulateOptions& options, const Scenario& scenario);
+/// Prints how a simulation ended (on stderr) and gives its exit code: kInterrupted when it was.
+int report_simulation(const SimulateOptions& options, const EnsembleResult& result, int months, const std::string& where);
 
 }  // namespace alignsim::app

@@ -127,8 +127,7 @@ Evaluation evaluate(const Scenario& scenario, const TargetSet& targets, const En
   }
   DecisionCounter counter(scenario, targets);
   EnsembleResult result = run_ensemble(model, eo, counter);
-  if (spec.parts) spec.parts->combine(result, counter.hits());
-  const Summary median = result.summary.finish({0.5});
+  const Summary median = spec.parts ? spec.parts->combine(result, counter.hits(), {0.5}) : result.summary.finish({0.5});
   return score(targets, median, scenario.parameters.start, counter.hits(), result.runs_done);
 }
 

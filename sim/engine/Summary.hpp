@@ -58,6 +58,8 @@ class SummaryAccumulator {
   void merge(const SummaryAccumulator& other);
   std::uint64_t runs() const { return runs_; }
   int bins() const { return bins_; }
+  int agents() const { return agents_; }
+  int months() const { return months_; }
 
   /// The accumulator as 64-bit words, to send to another process: agents, months, bins and runs,
   /// then each sum, each 128-bit sum of squares as two words (low, high), and the histogram
