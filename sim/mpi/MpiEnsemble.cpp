@@ -2,17 +2,17 @@
 
 #include <mpi.h>
 
+#include "Courier.hpp"
+
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 namespace alignsim::detail {
 
@@ -23,28 +23,6 @@ struct MpiEnsemble::Comm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-enum Tag : int { kBlockTag = 1, kControlTag = 2, kStopTag = 3 };
-/// Control messages to rank 0: three words, the kind and its values.
-enum Control : std::uint64_t { kStopping = 1, kDone = 2 };
-
-void check(int rc, const char* call) {
-  if (rc == MPI_SUCCESS) return;
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(rc, text, &length);
-  throw MpiError(std::string(call) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
-}
-
-/// How long rank 0 waits, after asking every rank to stop, for each to answer before it takes the
-/// silent one for dead: half the time mpirun gives the ranks between its SIGTERM and its SIGKILL
-/// (Open MPI's odls_base_sigkill_timeout, 1 s unless set), so that rank 0 can still remove its
-/// unfinished file.
-double answer_deadline() {
-  double grace = 1.0;
-  if (const char* s = std::getenv("OMPI_MCA_odls_base_sigkill_timeout")) grace = std::max(0.5, std::atof(s));
-  return grace / 2;
-}
 
 /// MPI_Op adding summary accumulators held as words (SummaryAccumulator::to_words), each element
 /// of the datatype one whole accumulator.
@@ -63,293 +41,51 @@ extern "C" void add_summaries(void* in, void* inout, int* len, MPI_Datatype* typ
   }
 }
 
-/// The one thread of a rank that talks MPI while the engine runs (the engine's threads only hand
-/// it blocks), so that MPI is called from one thread at a time. At rank 0 it writes every block:
-/// in run order (block j comes from rank j mod P), or in any order once stopping, and watches for
-/// stop requests; at the other ranks it sends the blocks and passes stops on.
-class Courier {
- public:
-  struct Setup {
-    MPI_Comm comm = MPI_COMM_NULL;
-    int rank = 0, size = 1;
-    std::uint64_t block_runs = 1;
-    bool may_stop = true;  ///< signals and stop requests count (the first phase)
-    const std::atomic<bool>* signalled = nullptr;
-    const MpiEnsemble::Destination* to = nullptr;
-  };
-
-  explicit Courier(Setup s) : s_(s), in_order_(s.may_stop), frontier_(static_cast<std::size_t>(s.size), 0),
-                              received_(static_cast<std::size_t>(s.size), 0) {
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~Courier() { quit(); }
-  Courier(const Courier&) = delete;
-  Courier& operator=(const Courier&) = delete;
-
-  /// The engine's stop flag.
-  const std::atomic<bool>* stop() const { return &stop_; }
-
-  /// Rank 0's engine: returns once the courier has written the block (in its turn).
-  void hand_local(const RunBlock& block) { hand(&block, nullptr); }
-  /// The other ranks' engines: returns once rank 0 has received the bytes.
-  void send(const std::vector<unsigned char>& bytes) { hand(nullptr, &bytes); }
-
-  /// After the engine: tells rank 0 where this rank stopped (`next_run`, EnsembleResult) and how
-  /// many blocks it sent; waits for the courier to end and throws what it failed with.
-  void finish(std::uint64_t next_run) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      engine_done_ = true;
-      frontier_[static_cast<std::size_t>(s_.rank)] = next_run;
-    }
-    thread_.join();
-    if (error_) std::rethrow_exception(error_);
-  }
-  /// After the engine failed: ends the courier; throws its own failure if it had one first.
-  void abandon() {
-    quit();
-    if (error_) std::rethrow_exception(error_);
-  }
-
-  bool stop_sent() const { return stop_sent_; }
-  bool got_stop() const { return got_stop_; }
-  const std::vector<std::uint64_t>& frontier() const { return frontier_; }  ///< rank 0: every rank's next_run
-
- private:
-  void hand(const RunBlock* block, const std::vector<unsigned char>* bytes) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    local_ = block;
-    outgoing_ = bytes;
-    done_.wait(lock, [&] { return failed_ || (!local_ && !outgoing_); });
-    if (failed_) throw MpiError("the distributed run failed");
-  }
-
-  void quit() {
-    quit_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-
-  bool probe(int source, int tag, MPI_Status& status) {
-    int flag = 0;
-    check(MPI_Iprobe(source, tag, s_.comm, &flag, &status), "MPI_Iprobe");
-    return flag != 0;
-  }
-
-  void loop() {
-    try {
-      if (s_.rank == 0) {
-        root_loop();
-      } else {
-        other_loop();
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      error_ = std::current_exception();
-      failed_ = true;
-      stop_ = true;
-      done_.notify_all();
-    }
-  }
-
-  void root_loop() {
-    std::vector<bool> done(static_cast<std::size_t>(s_.size), false), answered(done.size(), false);
-    done[0] = answered[0] = true;
-    std::vector<MPI_Request> stops;
-    std::vector<unsigned char> buffer;
-    MPI_Request receiving = MPI_REQUEST_NULL;
-    int sender = 0;
-    std::uint64_t next = 0;  // in order: the next block to write
-    Clock::time_point stop_time;
-    const double deadline = answer_deadline();
-    while (!quit_) {
-      bool busy = false;
-      MPI_Status st;
-      while (probe(MPI_ANY_SOURCE, kControlTag, st)) {
-        std::uint64_t m[3];
-        check(MPI_Recv(m, 3, MPI_UINT64_T, st.MPI_SOURCE, kControlTag, s_.comm, MPI_STATUS_IGNORE), "MPI_Recv");
-        const auto k = static_cast<std::size_t>(st.MPI_SOURCE);
-        answered[k] = true;
-        if (m[0] == kStopping && s_.may_stop) stop_ = true;
-        if (m[0] == kDone) {
-          done[k] = true;
-          frontier_[k] = m[1];
-          if (m[2] != received_[k]) {
-            throw MpiError("rank " + std::to_string(k) + " sent " + std::to_string(m[2]) + " blocks, rank 0 received " +
-                           std::to_string(received_[k]));
-          }
-        }
-        busy = true;
-      }
-      if (s_.may_stop && s_.signalled && s_.signalled->load()) stop_ = true;
-      if (s_.may_stop && stop_ && !stop_sent_) {
-        // Every rank stops; blocks already started arrive in any order.
-        const std::uint64_t word = 1;
-        stops.resize(static_cast<std::size_t>(s_.size - 1));
-        for (int k = 1; k < s_.size; ++k) {
-          check(MPI_Isend(&word, 1, MPI_UINT64_T, k, kStopTag, s_.comm, &stops[static_cast<std::size_t>(k - 1)]), "MPI_Isend");
-        }
-        stop_sent_ = true;
-        stop_time = Clock::now();
-        in_order_ = false;
-      }
-      const RunBlock* local = nullptr;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (local_ && (!in_order_ || local_->first / s_.block_runs == next)) local = local_;
-      }
-      if (local) {
-        s_.to->sink->write_block(*local);
-        ++received_[0];
-        if (in_order_) ++next;
-        std::lock_guard<std::mutex> lock(mutex_);
-        local_ = nullptr;
-        done_.notify_all();
-        busy = true;
-      }
-      // Blocks from the other ranks: received without blocking, so that a rank that dies while
-      // sending cannot hold this loop (and the stop and its deadline) up.
-      if (receiving != MPI_REQUEST_NULL) {
-        int flag = 0;
-        check(MPI_Test(&receiving, &flag, MPI_STATUS_IGNORE), "MPI_Test");
-        if (flag) {
-          s_.to->write_packed(buffer.data(), buffer.size());
-          ++received_[static_cast<std::size_t>(sender)];
-          if (in_order_) ++next;
-          busy = true;
-        }
-      } else {
-        const int source = in_order_ ? static_cast<int>(next % static_cast<std::uint64_t>(s_.size)) : MPI_ANY_SOURCE;
-        int flag = 0;
-        MPI_Message message = MPI_MESSAGE_NULL;
-        if (source != 0) check(MPI_Improbe(source, kBlockTag, s_.comm, &flag, &message, &st), "MPI_Improbe");
-        if (flag) {
-          int size = 0;
-          check(MPI_Get_count(&st, MPI_BYTE, &size), "MPI_Get_count");
-          buffer.resize(static_cast<std::size_t>(size));
-          sender = st.MPI_SOURCE;
-          check(MPI_Imrecv(buffer.data(), size, MPI_BYTE, &message, &receiving), "MPI_Imrecv");
-          busy = true;
-        }
-      }
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (engine_done_ && std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
-      }
-      if (stop_sent_ && std::chrono::duration<double>(Clock::now() - stop_time).count() > deadline) {
-        for (std::size_t k = 1; k < answered.size(); ++k) {
-          if (!answered[k]) {
-            char seconds[32];
-            std::snprintf(seconds, sizeof seconds, "%.1f", deadline);
-            throw MpiError("rank " + std::to_string(k) + " did not answer the stop within " + seconds +
-                           " s: it has failed or been killed");
-          }
-        }
-      }
-      if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-    if (!stops.empty()) check(MPI_Waitall(static_cast<int>(stops.size()), stops.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
-  }
-
-  void other_loop() {
-    MPI_Request sending = MPI_REQUEST_NULL, stopping = MPI_REQUEST_NULL;
-    std::uint64_t stopping_message[3] = {kStopping, 0, 0};
-    std::uint64_t sent = 0;
-    while (!quit_) {
-      bool busy = false;
-      MPI_Status st;
-      if (s_.may_stop && !got_stop_ && probe(0, kStopTag, st)) {
-        std::uint64_t word = 0;
-        check(MPI_Recv(&word, 1, MPI_UINT64_T, 0, kStopTag, s_.comm, MPI_STATUS_IGNORE), "MPI_Recv");
-        got_stop_ = true;
-        stop_ = true;
-        busy = true;
-      }
-      if (s_.may_stop && s_.signalled && s_.signalled->load()) stop_ = true;
-      if (s_.may_stop && stop_ && stopping == MPI_REQUEST_NULL) {
-        check(MPI_Isend(stopping_message, 3, MPI_UINT64_T, 0, kControlTag, s_.comm, &stopping), "MPI_Isend");
-      }
-      if (sending != MPI_REQUEST_NULL) {
-        int flag = 0;
-        check(MPI_Test(&sending, &flag, MPI_STATUS_IGNORE), "MPI_Test");
-        if (flag) {
-          ++sent;
-          std::lock_guard<std::mutex> lock(mutex_);
-          outgoing_ = nullptr;
-          done_.notify_all();
-          busy = true;
-        }
-      } else {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (outgoing_) {
-          // Synchronous: complete only once rank 0 takes it, so no rank runs ahead of the file.
-          check(MPI_Issend(outgoing_->data(), static_cast<int>(outgoing_->size()), MPI_BYTE, 0, kBlockTag, s_.comm, &sending),
-                "MPI_Issend");
-          busy = true;
-        }
-      }
-      bool finished = false;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        finished = engine_done_ && sending == MPI_REQUEST_NULL && !outgoing_;
-      }
-      if (finished) {
-        if (stopping != MPI_REQUEST_NULL) check(MPI_Wait(&stopping, MPI_STATUS_IGNORE), "MPI_Wait");
-        const std::uint64_t message[3] = {kDone, frontier_[static_cast<std::size_t>(s_.rank)], sent};
-        check(MPI_Send(message, 3, MPI_UINT64_T, 0, kControlTag, s_.comm), "MPI_Send");
-        return;
-      }
-      if (!busy) std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-  }
-
-  Setup s_;
-  bool in_order_;
-  std::vector<std::uint64_t> frontier_;
-  std::vector<std::uint64_t> received_;  ///< rank 0: blocks written, per rank they came from
-  std::atomic<bool> stop_{false}, quit_{false};
-  bool stop_sent_ = false, got_stop_ = false;
-  std::mutex mutex_;
-  std::condition_variable done_;
-  const RunBlock* local_ = nullptr;
-  const std::vector<unsigned char>* outgoing_ = nullptr;
-  bool engine_done_ = false, failed_ = false;
-  std::exception_ptr error_;
-  std::thread thread_;
-};
-
-/// Rank 0's own blocks: prepared on its worker threads, written by the courier in their turn.
+/// Rank 0's own blocks: prepared on its worker threads, written by its engine in their turn.
 class RootSink final : public BlockSink {
  public:
   RootSink(Courier& courier, BlockSink& sink) : courier_(courier), sink_(sink) {}
   void prepare(RunBlock& block) override { sink_.prepare(block); }
-  void write_block(const RunBlock& block) override { courier_.hand_local(block); }
+  void write_block(const RunBlock& block) override { courier_.write_local(block); }
 
  private:
   Courier& courier_;
   BlockSink& sink_;
 };
 
-/// Another rank's blocks: packed on its worker threads (the raw values freed at once), sent in order.
+/// Another rank's blocks: packed on its worker threads (the raw values freed at once) and kept
+/// until the engine hands them over in run order, to be sent.
 class ForwardSink final : public BlockSink {
  public:
   ForwardSink(Courier& courier, const MpiEnsemble::Destination& to) : courier_(courier), to_(to) {}
   void prepare(RunBlock& block) override {
-    block.packed = to_.pack(block);
+    auto bytes = to_.pack(block);
     std::vector<std::int16_t>().swap(block.event_month);
     std::vector<float>().swap(block.alignment);
     std::vector<float>().swap(block.era_alignment);
+    std::lock_guard<std::mutex> lock(mutex_);
+    packed_[block.first] = std::move(bytes);
   }
   void write_block(const RunBlock& block) override {
-    if (block.packed.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-      throw MpiError("a block of " + std::to_string(block.count) + " runs packs to " + std::to_string(block.packed.size()) +
+    std::vector<unsigned char> bytes;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto at = packed_.find(block.first);
+      bytes = std::move(at->second);
+      packed_.erase(at);
+    }
+    if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+      throw MpiError("a block of " + std::to_string(block.count) + " runs packs to " + std::to_string(bytes.size()) +
                      " bytes, more than one MPI message holds; use a smaller --block-runs");
     }
-    courier_.send(block.packed);
+    courier_.send(std::move(bytes));
   }
 
  private:
   Courier& courier_;
   const MpiEnsemble::Destination& to_;
+  std::mutex mutex_;
+  std::map<std::uint64_t, std::vector<unsigned char>> packed_;  ///< by first run
 };
 
 }  // namespace
@@ -482,7 +218,16 @@ EnsembleResult MpiEnsemble::run(const Model& model, EnsembleOptions options, con
     bool stop_sent, got_stop;
   };
   const auto phase = [&](const EnsembleOptions& o, bool may_stop) {
-    Courier courier({comm_->comm, rank_, size_, block_runs, may_stop, signalled, &to});
+    Courier::Setup setup;
+    setup.comm = comm_->comm;
+    setup.rank = rank_;
+    setup.size = size_;
+    setup.block_runs = block_runs;
+    setup.may_stop = may_stop;
+    setup.signalled = signalled;
+    setup.to = &to;
+    setup.window = 2 * static_cast<std::uint64_t>(size_);  // rank 0 at most two rounds ahead of the file
+    Courier courier(setup);
     const std::atomic<bool>* stop = may_stop ? courier.stop() : nullptr;
     std::optional<EnsembleResult> result;
     try {
@@ -516,7 +261,7 @@ EnsembleResult MpiEnsemble::run(const Model& model, EnsembleOptions options, con
   check(MPI_Bcast(plan, 3, MPI_UINT64_T, 0, comm_->comm), "MPI_Bcast");
   if (rank_ != 0 && plan[1] && !first.got_stop) {
     std::uint64_t word = 0;
-    check(MPI_Recv(&word, 1, MPI_UINT64_T, 0, kStopTag, comm_->comm, MPI_STATUS_IGNORE), "MPI_Recv");
+    check(MPI_Recv(&word, 1, MPI_UINT64_T, 0, Courier::kStopTag, comm_->comm, MPI_STATUS_IGNORE), "MPI_Recv");
   }
   const std::uint64_t end = plan[0];
   if (plan[2]) {
