@@ -35,6 +35,7 @@ common = ["ensemble", args.scenario, "--runs", str(args.runs), "--seed", "1947",
 timed = ["sh", "-c", '/usr/bin/time -f %M -o rss.${OMPI_COMM_WORLD_RANK:-0} "$@"', "sh",
          str(pathlib.Path(args.alignsim).resolve())]
 configurations = {
+    "1 process x 1 thread": [*timed, *common, "--threads", "1"],
     "1 process x 2 threads": [*timed, *common, "--threads", "2"],
     "2 ranks x 1 thread": [args.mpirun, "--allow-run-as-root", "--bind-to", "core", "-np", "2", *timed, *common,
                            "--threads", "1"],
@@ -73,7 +74,7 @@ for k in range(args.repeats):
     for name, argv in order:
         results[name].append(once(name, argv))
 load_after = os.getloadavg()
-files = [results[name][-1]["file"] for name in configurations]
+files = [results[name][-1]["file"] for name in ("1 process x 2 threads", "2 ranks x 1 thread")]
 # The root attributes differ by the command line (history); the data must not differ at all.
 identical = subprocess.run(["h5diff", "--exclude-attribute", "/", *files], capture_output=True).returncode == 0
 
@@ -87,7 +88,7 @@ for name, runs in results.items():
     summary[name] = {key: spread([r[key] for r in runs]) for key in ("wall_s", "run_s", "million_run_steps_per_s")}
     summary[name]["peak_rss_mib"] = max(max(r["peak_rss_mib"]) for r in runs)
     summary[name]["peak_rss_mib_per_process"] = runs[-1]["peak_rss_mib"]
-threads, ranks = (summary[name] for name in configurations)
+threads, ranks = summary["1 process x 2 threads"], summary["2 ranks x 1 thread"]
 overhead = {key: ranks[key]["median"] / threads[key]["median"] - 1 for key in ("wall_s", "run_s")}
 
 machine = (f"{cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}; shared with other work: load average "

@@ -16,9 +16,9 @@ class EnsembleParts {
   virtual int part() const = 0;   ///< this process's part, 0 .. parts() - 1
   virtual int parts() const = 0;  ///< the number of processes
   /// Adds up every part's summary, event counts, runs done and `counts` (tallies of the caller's
-  /// own, summed over runs): `result` and `counts` then hold the totals, except result.summary,
-  /// which stays this part's own; the summary of all parts comes back finished with these
-  /// quantile levels. Every part must call it.
+  /// own, summed over runs): `result` and `counts` then hold the totals, but result.summary is
+  /// spent; the summary of all parts comes back finished with these quantile levels. Every part
+  /// must call it.
   virtual Summary combine(EnsembleResult& result, std::vector<std::uint64_t>& counts,
                           const std::vector<double>& quantiles) = 0;
   /// Whether any part's flag is set (such as a stop asked for by a signal to one process), so that

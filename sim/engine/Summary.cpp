@@ -110,63 +110,57 @@ namespace {
 constexpr std::size_t kHeaderWords = 4;  // agents, months, bins, runs
 }
 
-std::size_t SummaryAccumulator::word_count(int agents, int months, int bins) {
-  const auto cells = static_cast<std::size_t>(months) * static_cast<std::size_t>(agents * (agents - 1) / 2);
-  return kHeaderWords + 3 * cells + (cells * static_cast<std::size_t>(bins) + 1) / 2;
-}
-
 std::vector<std::uint64_t> SummaryAccumulator::to_words() const {
-  std::vector<std::uint64_t> w(word_count(agents_, months_, bins_), 0);
-  w[0] = static_cast<std::uint64_t>(agents_);
-  w[1] = static_cast<std::uint64_t>(months_);
-  w[2] = static_cast<std::uint64_t>(bins_);
-  w[3] = runs_;
-  std::uint64_t* out = w.data() + kHeaderWords;
-  for (const auto s : sum_) *out++ = static_cast<std::uint64_t>(s);
+  std::vector<std::uint64_t> w{static_cast<std::uint64_t>(agents_), static_cast<std::uint64_t>(months_),
+                               static_cast<std::uint64_t>(bins_), runs_};
+  w.reserve(kHeaderWords + 5 * sum_.size());
+  for (const auto s : sum_) w.push_back(static_cast<std::uint64_t>(s));  // two's complement
   for (const auto s : sum_squares_) {
-    *out++ = static_cast<std::uint64_t>(s);
-    *out++ = static_cast<std::uint64_t>(s >> 64);
+    w.push_back(static_cast<std::uint64_t>(s));
+    w.push_back(static_cast<std::uint64_t>(s >> 64));
   }
-  for (std::size_t c = 0; c < hist_.size(); ++c) out[c / 2] |= std::uint64_t{hist_[c]} << (32 * (c % 2));
+  for (std::size_t cell = 0; cell < sum_.size(); ++cell) {
+    const std::uint32_t* h = &hist_[cell * static_cast<std::size_t>(bins_)];
+    int lo = 0, hi = bins_ - 1;
+    while (lo < bins_ && h[lo] == 0) ++lo;
+    while (hi > lo && h[hi] == 0) --hi;
+    const int n = lo < bins_ ? hi - lo + 1 : 0;
+    w.push_back(static_cast<std::uint64_t>(lo));
+    w.push_back(static_cast<std::uint64_t>(n));
+    for (int k = 0; k < n; k += 2) {
+      w.push_back(std::uint64_t{h[lo + k]} | (k + 1 < n ? std::uint64_t{h[lo + k + 1]} << 32 : 0));
+    }
+  }
   return w;
 }
 
-SummaryAccumulator SummaryAccumulator::from_words(const std::uint64_t* w, std::size_t count) {
-  if (count < kHeaderWords || w[0] < 2 || w[0] > 1024 || w[1] < 1 || w[1] > (1u << 20) || w[2] < 1 ||
-      w[2] > (1u << 20) || count != word_count(static_cast<int>(w[0]), static_cast<int>(w[1]), static_cast<int>(w[2]))) {
-    throw std::invalid_argument("the words do not hold a summary accumulator");
+void SummaryAccumulator::merge_words(const std::uint64_t* w, std::size_t count) {
+  // Checked whole before anything is added, so that bad words leave the accumulator as it was.
+  const std::size_t cells = sum_.size();
+  bool valid = count >= kHeaderWords + 5 * cells && w[0] == static_cast<std::uint64_t>(agents_) &&
+               w[1] == static_cast<std::uint64_t>(months_) && w[2] == static_cast<std::uint64_t>(bins_);
+  const std::uint64_t* rows = w + kHeaderWords + 3 * cells;
+  const std::uint64_t* end = w + count;
+  for (std::size_t cell = 0; valid && cell < cells; ++cell) {
+    valid = end - rows >= 2 && rows[0] + rows[1] <= static_cast<std::uint64_t>(bins_) &&
+            static_cast<std::uint64_t>(end - rows - 2) >= (rows[1] + 1) / 2;
+    if (valid) rows += 2 + (rows[1] + 1) / 2;
   }
-  SummaryAccumulator a(static_cast<int>(w[0]), static_cast<int>(w[1]), static_cast<int>(w[2]));
-  a.runs_ = w[3];
+  if (!valid || rows != end) throw std::invalid_argument("the words do not hold a summary accumulator of this shape");
+
+  runs_ += w[3];
   const std::uint64_t* in = w + kHeaderWords;
-  for (auto& s : a.sum_) s = static_cast<std::int64_t>(*in++);
-  for (auto& s : a.sum_squares_) {
-    s = static_cast<u128>(in[0]) | static_cast<u128>(in[1]) << 64;
+  for (auto& s : sum_) s += static_cast<std::int64_t>(*in++);
+  for (auto& s : sum_squares_) {
+    s += static_cast<u128>(in[0]) | static_cast<u128>(in[1]) << 64;
     in += 2;
   }
-  for (std::size_t c = 0; c < a.hist_.size(); ++c) a.hist_[c] = static_cast<std::uint32_t>(in[c / 2] >> (32 * (c % 2)));
-  return a;
-}
-
-void SummaryAccumulator::add_words(const std::uint64_t* in, std::uint64_t* inout, std::size_t count) {
-  if (count < kHeaderWords || !std::equal(in, in + 3, inout) ||
-      count != word_count(static_cast<int>(in[0]), static_cast<int>(in[1]), static_cast<int>(in[2]))) {
-    throw std::invalid_argument("cannot add summary accumulators of different shapes");
-  }
-  const auto cells = static_cast<std::size_t>(in[1]) * static_cast<std::size_t>(in[0] * (in[0] - 1) / 2);
-  inout[3] += in[3];
-  std::size_t k = kHeaderWords;
-  for (std::size_t c = 0; c < cells; ++c, ++k) inout[k] += in[k];  // two's complement: signed sums add as unsigned
-  for (std::size_t c = 0; c < cells; ++c, k += 2) {
-    const std::uint64_t low = inout[k] + in[k];
-    inout[k + 1] += in[k + 1] + (low < in[k] ? 1 : 0);  // the carry out of the low word
-    inout[k] = low;
-  }
-  // Each count stays below 2^32 (at most 2^32 - 16 runs), so the halves add without carrying into each other.
-  for (; k < count; ++k) {
-    const std::uint64_t low = (inout[k] & 0xffffffffu) + (in[k] & 0xffffffffu);
-    const std::uint64_t high = (inout[k] >> 32) + (in[k] >> 32);
-    inout[k] = (low & 0xffffffffu) | (high << 32);
+  for (std::size_t cell = 0; cell < cells; ++cell) {
+    const std::uint64_t lo = in[0], n = in[1];
+    in += 2;
+    std::uint32_t* h = &hist_[cell * static_cast<std::size_t>(bins_) + lo];
+    for (std::uint64_t k = 0; k < n; ++k) h[k] += static_cast<std::uint32_t>(in[k / 2] >> (32 * (k % 2)));
+    in += (n + 1) / 2;
   }
 }
 

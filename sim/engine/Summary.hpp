@@ -61,17 +61,15 @@ class SummaryAccumulator {
   int agents() const { return agents_; }
   int months() const { return months_; }
 
-  /// The accumulator as 64-bit words, to send to another process: agents, months, bins and runs,
-  /// then each sum, each 128-bit sum of squares as two words (low, high), and the histogram
-  /// counts two to a word (the first in the low half). Words of the same shape add with add_words.
+  /// The accumulator as 64-bit words, to send to another process: agents, months, bins and runs;
+  /// each sum; each 128-bit sum of squares as two words (low, high); then each histogram row
+  /// trimmed to the bins from its first to its last non-zero one: that first bin, the number of
+  /// bins, and their counts two to a word (the first in the low half). Runs spread over a fraction
+  /// of the bins, so the words are several times fewer than the histograms' counts.
   std::vector<std::uint64_t> to_words() const;
-  /// The accumulator that to_words gave; throws std::invalid_argument if the words do not hold one.
-  static SummaryAccumulator from_words(const std::uint64_t* words, std::size_t count);
-  /// Words for an accumulator of this shape.
-  static std::size_t word_count(int agents, int months, int bins);
-  /// Adds the accumulator in words `in` to the one in `inout` (both as to_words gives them, of
-  /// `count` words and the same shape): the words of the merged accumulator. Exact, in any order.
-  static void add_words(const std::uint64_t* in, std::uint64_t* inout, std::size_t count);
+  /// Adds an accumulator sent as words (of the same agents, months and bins), exactly: merging in
+  /// any order gives the same bits. Throws std::invalid_argument if the words do not hold one.
+  void merge_words(const std::uint64_t* words, std::size_t count);
 
   Summary finish(const std::vector<double>& quantiles) const;
 

@@ -30,7 +30,7 @@ void check(int rc, const char* call);
 
 class Courier {
  public:
-  enum Tag : int { kBlockTag = 1, kControlTag = 2, kStopTag = 3 };
+  enum Tag : int { kBlockTag = 1, kControlTag = 2, kStopTag = 3, kSummaryTag = 4 };
 
   struct Setup {
     MPI_Comm comm = MPI_COMM_NULL;

@@ -24,23 +24,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// MPI_Op adding summary accumulators held as words (SummaryAccumulator::to_words), each element
-/// of the datatype one whole accumulator.
-extern "C" void add_summaries(void* in, void* inout, int* len, MPI_Datatype* type) {
-  MPI_Count bytes = 0;
-  MPI_Type_size_x(*type, &bytes);
-  const auto words = static_cast<std::size_t>(bytes) / sizeof(std::uint64_t);
-  try {
-    for (int k = 0; k < *len; ++k) {
-      SummaryAccumulator::add_words(static_cast<const std::uint64_t*>(in) + k * words,
-                                    static_cast<std::uint64_t*>(inout) + k * words, words);
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "alignsim: %s\n", e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-}
-
 /// Rank 0's own blocks: prepared on its worker threads, written by its engine in their turn.
 class RootSink final : public BlockSink {
  public:
@@ -146,22 +129,27 @@ void MpiEnsemble::abort(int code) {
 
 namespace {
 
-/// Adds up the ranks' accumulators at rank 0 (the total there, nothing elsewhere), and their runs
-/// done, event counts and `counts` on every rank, in `result` and `counts`.
-std::optional<SummaryAccumulator> add_up(MPI_Comm comm, int rank, EnsembleResult& result,
-                                         std::vector<std::uint64_t>& counts) {
-  std::vector<std::uint64_t> words = result.summary.to_words();
-  MPI_Datatype accumulator = MPI_DATATYPE_NULL;
-  MPI_Op add = MPI_OP_NULL;
-  check(MPI_Type_contiguous(static_cast<int>(words.size()), MPI_UINT64_T, &accumulator), "MPI_Type_contiguous");
-  check(MPI_Type_commit(&accumulator), "MPI_Type_commit");
-  check(MPI_Op_create(&add_summaries, 1, &add), "MPI_Op_create");
-  std::vector<std::uint64_t> totals(rank == 0 ? words.size() : 0);
-  // Reduced to one rank: an all-reduce of accumulators this large costs several times more.
-  const int rc = MPI_Reduce(words.data(), totals.data(), 1, accumulator, add, 0, comm);
-  MPI_Op_free(&add);
-  MPI_Type_free(&accumulator);
-  check(rc, "MPI_Reduce");
+/// Adds up the ranks' accumulators at rank 0 (the total, in `result.summary`, there; elsewhere it
+/// is spent) along a binomial tree, each sent as words; and their runs done, event counts and
+/// `counts` on every rank, in `result` and `counts`.
+void add_up(MPI_Comm comm, int rank, int size, EnsembleResult& result, std::vector<std::uint64_t>& counts) {
+  std::vector<std::uint64_t> words;
+  for (int step = 1; step < size; step *= 2) {
+    if (rank % (2 * step) != 0) {
+      words = result.summary.to_words();
+      check(MPI_Send(words.data(), static_cast<int>(words.size()), MPI_UINT64_T, rank - step, Courier::kSummaryTag, comm),
+            "MPI_Send");
+      break;
+    }
+    if (rank + step >= size) continue;
+    MPI_Status st;
+    check(MPI_Probe(rank + step, Courier::kSummaryTag, comm, &st), "MPI_Probe");
+    int count = 0;
+    check(MPI_Get_count(&st, MPI_UINT64_T, &count), "MPI_Get_count");
+    words.resize(static_cast<std::size_t>(count));
+    check(MPI_Recv(words.data(), count, MPI_UINT64_T, rank + step, Courier::kSummaryTag, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+    result.summary.merge_words(words.data(), words.size());
+  }
 
   std::vector<std::uint64_t> sums{result.runs_done};
   sums.insert(sums.end(), result.event_count.begin(), result.event_count.end());
@@ -172,8 +160,6 @@ std::optional<SummaryAccumulator> add_up(MPI_Comm comm, int rank, EnsembleResult
   const auto events = static_cast<std::ptrdiff_t>(result.event_count.size());
   std::copy(sums.begin() + 1, sums.begin() + 1 + events, result.event_count.begin());
   std::copy(sums.begin() + 1 + events, sums.end(), counts.begin());
-  if (rank != 0) return std::nullopt;
-  return SummaryAccumulator::from_words(totals.data(), totals.size());
 }
 
 }  // namespace
@@ -182,10 +168,10 @@ Summary MpiEnsemble::combine(EnsembleResult& result, std::vector<std::uint64_t>&
                              const std::vector<double>& quantiles) {
   // The accumulators are large (histograms), the finished summary is small: rank 0 finishes the
   // total and sends it to the others.
-  const auto total = add_up(comm_->comm, rank_, result, counts);
+  add_up(comm_->comm, rank_, size_, result, counts);
   Summary s;
-  if (total) {
-    s = total->finish(quantiles);
+  if (rank_ == 0) {
+    s = result.summary.finish(quantiles);
   } else {
     s.months = result.summary.months();
     s.agents = result.summary.agents();
@@ -276,7 +262,7 @@ EnsembleResult MpiEnsemble::run(const Model& model, EnsembleOptions options, con
 
   // 3. The summaries, added up at rank 0.
   std::vector<std::uint64_t> none;
-  if (auto total = add_up(comm_->comm, rank_, result, none)) result.summary = std::move(*total);
+  add_up(comm_->comm, rank_, size_, result, none);
   if (rank_ == 0 && result.runs_done != end) {
     throw MpiError("the ranks simulated " + std::to_string(result.runs_done) + " runs, not the " + std::to_string(end) +
                    " runs 0 .. " + std::to_string(end) + " - 1");
