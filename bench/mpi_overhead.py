@@ -24,21 +24,30 @@ parser.add_argument("--alignsim", required=True, help="the alignsim program of t
 parser.add_argument("--scenario", default=str(ROOT / "scenarios/baseline/calibrated.toml"))
 parser.add_argument("--runs", type=int, default=200000)
 parser.add_argument("--repeats", type=int, default=5)
+parser.add_argument("--evaluations", type=int, default=20, help="calibration evaluations of each timed calibration")
 parser.add_argument("--mpirun", default="mpirun")
 parser.add_argument("--out", default=str(ROOT / "results/bench"))
 args = parser.parse_args()
 
 work = pathlib.Path(tempfile.mkdtemp(prefix="alignsim_mpi_bench_"))
+alignsim = str(pathlib.Path(args.alignsim).resolve())
 env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
 common = ["ensemble", args.scenario, "--runs", str(args.runs), "--seed", "1947", "--out", "out.h5"]
 # Each process runs under /usr/bin/time, which writes its peak resident memory (KiB) to rss.<rank>.
-timed = ["sh", "-c", '/usr/bin/time -f %M -o rss.${OMPI_COMM_WORLD_RANK:-0} "$@"', "sh",
-         str(pathlib.Path(args.alignsim).resolve())]
+timed = ["sh", "-c", '/usr/bin/time -f %M -o rss.${OMPI_COMM_WORLD_RANK:-0} "$@"', "sh", alignsim]
+mpirun = [args.mpirun, "--allow-run-as-root", "--bind-to", "core", "-np", "2"]
 configurations = {
     "1 process x 1 thread": [*timed, *common, "--threads", "1"],
     "1 process x 2 threads": [*timed, *common, "--threads", "2"],
-    "2 ranks x 1 thread": [args.mpirun, "--allow-run-as-root", "--bind-to", "core", "-np", "2", *timed, *common,
-                           "--threads", "1"],
+    "2 ranks x 1 thread": [*mpirun, *timed, *common, "--threads", "1"],
+}
+# A calibration: each evaluation an ensemble of 2048 runs, split between the ranks or the threads.
+baseline = ROOT / "scenarios/baseline"
+calibration = ["calibrate", str(baseline / "scenario.toml"), "--targets", str(baseline / "targets.toml"), "--runs",
+               "2048", "--seed", "1", "--max-evals", str(args.evaluations), "--free", "k_a,sigma", "-q"]
+calibrations = {
+    "1 process x 2 threads": [alignsim, *calibration, "--threads", "2"],
+    "2 ranks x 1 thread": [*mpirun, alignsim, *calibration, "--threads", "1"],
 }
 
 
@@ -65,14 +74,25 @@ def once(name, argv):
             "peak_rss_mib": [k / 1024 for k in rss], "file": str(folder / "out.h5")}
 
 
+def calibrate_once(argv):
+    r = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({r.returncode}):\n{r.stderr}")
+    m = re.search(r"(\d+) evaluations in ([0-9.]+) s", r.stdout)
+    return float(m.group(2)) / (int(m.group(1)) + 1)  # the start's evaluation and the optimiser's
+
+
 load_before = os.getloadavg()
 results = {name: [] for name in configurations}
+per_evaluation = {name: [] for name in calibrations}
 for k in range(args.repeats):
     order = list(configurations.items())
     if k % 2:
         order.reverse()  # alternate which goes first, so that a drift in the machine's load hits both
     for name, argv in order:
         results[name].append(once(name, argv))
+    for name, argv in (reversed(calibrations.items()) if k % 2 else calibrations.items()):
+        per_evaluation[name].append(calibrate_once(argv))
 load_after = os.getloadavg()
 files = [results[name][-1]["file"] for name in ("1 process x 2 threads", "2 ranks x 1 thread")]
 # The root attributes differ by the command line (history); the data must not differ at all.
@@ -90,12 +110,16 @@ for name, runs in results.items():
     summary[name]["peak_rss_mib_per_process"] = runs[-1]["peak_rss_mib"]
 threads, ranks = summary["1 process x 2 threads"], summary["2 ranks x 1 thread"]
 overhead = {key: ranks[key]["median"] / threads[key]["median"] - 1 for key in ("wall_s", "run_s")}
+evaluation = {name: spread(values) for name, values in per_evaluation.items()}
+overhead["calibration_evaluation"] = (evaluation["2 ranks x 1 thread"]["median"] /
+                                      evaluation["1 process x 2 threads"]["median"] - 1)
 
 machine = (f"{cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}; shared with other work: load average "
            f"{load_before[0]:.2f} before and {load_after[0]:.2f} after")
 record = {"date": datetime.date.today().isoformat(), "machine": machine, "scenario": args.scenario,
           "runs": args.runs, "repeats": args.repeats, "commands": {n: " ".join(a) for n, a in configurations.items()},
-          "summary": summary, "overhead": overhead, "files_identical": identical, "raw": results}
+          "summary": summary, "calibration_evaluation_s": evaluation, "overhead": overhead, "files_identical": identical,
+          "raw": results, "raw_calibration_evaluation_s": per_evaluation}
 
 lines = [
     "# MPI mode against threads on one machine",
@@ -121,6 +145,18 @@ lines += [
     f"program's time, {100 * overhead['wall_s']:+.1f}% in wall time (which includes starting MPI).",
     f"The two files hold the same data (h5diff, the root attributes aside, where the command lines differ): "
     f"{'yes' if identical else 'NO'}.",
+    "",
+    f"A calibration of the baseline (`alignsim calibrate`, 2048 runs per evaluation, {args.evaluations} evaluations "
+    f"after the start's), time per evaluation:",
+    "",
+    "| configuration | s per evaluation (median, min-max) |",
+    "|---|---|",
+]
+for name, e in evaluation.items():
+    lines.append(f"| {name} | {e['median']:.3f} ({e['min']:.3f}-{e['max']:.3f}) |")
+lines += [
+    "",
+    f"Overhead of 2 ranks x 1 thread (median): {100 * overhead['calibration_evaluation']:+.1f}% per evaluation.",
     "",
 ]
 out = pathlib.Path(args.out)

@@ -25,9 +25,21 @@ double answer_deadline() {
   return grace / 2;
 }
 
-/// Between polls when there was nothing to do: short next to a block's time, long enough to cost
-/// its core almost nothing.
-void pause() { std::this_thread::sleep_for(std::chrono::microseconds(100)); }
+/// How long the courier waits when there was nothing to do: 50 us after some work, doubling while
+/// nothing happens, up to 1 ms (a block takes several ms to simulate). A block handed over by the
+/// engine wakes it at once; a message from another rank waits for the next poll.
+class Idle {
+ public:
+  void wait(std::mutex& mutex, std::condition_variable& changed, bool busy) {
+    wait_ = busy ? std::chrono::microseconds(50) : std::min(2 * wait_, std::chrono::microseconds(1000));
+    if (busy) return;
+    std::unique_lock<std::mutex> lock(mutex);
+    changed.wait_for(lock, wait_);
+  }
+
+ private:
+  std::chrono::microseconds wait_{50};
+};
 
 }  // namespace
 
@@ -77,6 +89,7 @@ void Courier::send(std::vector<unsigned char> bytes) {
   changed_.wait(lock, [&] { return failed_ || queue_.size() < s_.queue; });
   if (failed_) throw MpiError("the distributed run failed");
   queue_.push_back(std::move(bytes));  // a deque: the block being sent, at the front, stays where it is
+  changed_.notify_all();
 }
 
 void Courier::written(std::uint64_t block) {
@@ -138,6 +151,7 @@ void Courier::root_loop() {
   int sender = 0;
   Clock::time_point stop_time;
   const double deadline = answer_deadline();
+  Idle idle;
   while (!quit_) {
     bool busy = false;
     MPI_Status st;
@@ -218,7 +232,7 @@ void Courier::root_loop() {
                        " s: it has failed or been killed");
       }
     }
-    if (!busy) pause();
+    idle.wait(mutex_, changed_, busy);
   }
   if (!stops.empty()) check(MPI_Waitall(static_cast<int>(stops.size()), stops.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
 }
@@ -227,6 +241,7 @@ void Courier::other_loop() {
   MPI_Request sending = MPI_REQUEST_NULL, stopping = MPI_REQUEST_NULL;
   std::uint64_t stopping_message[3] = {kStopping, 0, 0};
   std::uint64_t sent = 0;
+  Idle idle;
   while (!quit_) {
     bool busy = false;
     MPI_Status st;
@@ -270,7 +285,7 @@ void Courier::other_loop() {
       check(MPI_Send(message, 3, MPI_UINT64_T, 0, kControlTag, s_.comm), "MPI_Send");
       return;
     }
-    if (!busy) pause();
+    idle.wait(mutex_, changed_, busy);
   }
 }
 
