@@ -71,7 +71,8 @@ def once(name, argv):
     m = re.search(r"in ([0-9.]+) s \(([0-9.]+) million run-steps/s\)", r.stderr)
     rss = sorted(int((folder / f).read_text().split()[-1]) for f in os.listdir(folder) if f.startswith("rss."))
     return {"wall_s": wall, "run_s": float(m.group(1)), "million_run_steps_per_s": float(m.group(2)),
-            "peak_rss_mib": [k / 1024 for k in rss], "file": str(folder / "out.h5")}
+            "peak_rss_mib": [k / 1024 for k in rss], "file": str(folder / "out.h5"),
+            "file_bytes": (folder / "out.h5").stat().st_size}
 
 
 def calibrate_once(argv):
@@ -144,7 +145,8 @@ lines += [
     f"Overhead of 2 ranks x 1 thread against 1 process x 2 threads (medians): {100 * overhead['run_s']:+.1f}% in the "
     f"program's time, {100 * overhead['wall_s']:+.1f}% in wall time (which includes starting MPI).",
     f"The two files hold the same data (h5diff, the root attributes aside, where the command lines differ): "
-    f"{'yes' if identical else 'NO'}.",
+    f"{'yes' if identical else 'NO'}. The file has {results['2 ranks x 1 thread'][-1]['file_bytes'] / args.runs:.0f} "
+    f"bytes per run.",
     "",
     f"A calibration of the baseline (`alignsim calibrate`, 2048 runs per evaluation, {args.evaluations} evaluations "
     f"after the start's), time per evaluation:",

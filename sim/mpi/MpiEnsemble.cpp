@@ -2,8 +2,6 @@
 
 #include <mpi.h>
 
-#include "Courier.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +11,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+
+#include "Courier.hpp"
 
 namespace alignsim::detail {
 
@@ -114,11 +114,6 @@ int MpiEnsemble::agree(int value) {
   int out = 0;
   check(MPI_Allreduce(&value, &out, 1, MPI_INT, MPI_MAX, comm_->comm), "MPI_Allreduce");
   return out;
-}
-
-int MpiEnsemble::broadcast(int value) {
-  check(MPI_Bcast(&value, 1, MPI_INT, 0, comm_->comm), "MPI_Bcast");
-  return value;
 }
 
 void MpiEnsemble::abort(int code) {

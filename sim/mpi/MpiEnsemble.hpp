@@ -51,8 +51,6 @@ class MpiEnsemble final : public EnsembleParts {
   bool any(bool flag) override;
   /// The highest of every rank's value (collective): the job's exit code is its worst rank's.
   int agree(int value);
-  /// Rank 0's value, on every rank (collective).
-  int broadcast(int value);
   /// Ends every rank of the job at once, with this exit code.
   [[noreturn]] void abort(int code);
 
