@@ -33,8 +33,9 @@ work = pathlib.Path(tempfile.mkdtemp(prefix="alignsim_mpi_bench_"))
 alignsim = str(pathlib.Path(args.alignsim).resolve())
 env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
 common = ["ensemble", args.scenario, "--runs", str(args.runs), "--seed", "1947", "--out", "out.h5"]
-# Each process runs under /usr/bin/time, which writes its peak resident memory (KiB) to rss.<rank>.
-timed = ["sh", "-c", '/usr/bin/time -f %M -o rss.${OMPI_COMM_WORLD_RANK:-0} "$@"', "sh", alignsim]
+# Each process runs under /usr/bin/time, which writes its CPU seconds (user, system) and peak
+# resident memory (KiB) to usage.<rank>.
+timed = ["sh", "-c", '/usr/bin/time -f "%U %S %M" -o usage.${OMPI_COMM_WORLD_RANK:-0} "$@"', "sh", alignsim]
 mpirun = [args.mpirun, "--allow-run-as-root", "--bind-to", "core", "-np", "2"]
 configurations = {
     "1 process x 1 thread": [*timed, *common, "--threads", "1"],
@@ -69,9 +70,10 @@ def once(name, argv):
     if r.returncode != 0:
         raise SystemExit(f"{name} failed ({r.returncode}):\n{r.stderr}")
     m = re.search(r"in ([0-9.]+) s \(([0-9.]+) million run-steps/s\)", r.stderr)
-    rss = sorted(int((folder / f).read_text().split()[-1]) for f in os.listdir(folder) if f.startswith("rss."))
+    usage = [(folder / f).read_text().split()[-3:] for f in sorted(os.listdir(folder)) if f.startswith("usage.")]
     return {"wall_s": wall, "run_s": float(m.group(1)), "million_run_steps_per_s": float(m.group(2)),
-            "peak_rss_mib": [k / 1024 for k in rss], "file": str(folder / "out.h5"),
+            "cpu_s": sum(float(u) + float(s) for u, s, _ in usage),
+            "peak_rss_mib": [int(k) / 1024 for _, _, k in usage], "file": str(folder / "out.h5"),
             "file_bytes": (folder / "out.h5").stat().st_size}
 
 
@@ -106,11 +108,12 @@ def spread(values):
 
 summary = {}
 for name, runs in results.items():
-    summary[name] = {key: spread([r[key] for r in runs]) for key in ("wall_s", "run_s", "million_run_steps_per_s")}
+    summary[name] = {key: spread([r[key] for r in runs])
+                     for key in ("wall_s", "run_s", "million_run_steps_per_s", "cpu_s")}
     summary[name]["peak_rss_mib"] = max(max(r["peak_rss_mib"]) for r in runs)
     summary[name]["peak_rss_mib_per_process"] = runs[-1]["peak_rss_mib"]
 threads, ranks = summary["1 process x 2 threads"], summary["2 ranks x 1 thread"]
-overhead = {key: ranks[key]["median"] / threads[key]["median"] - 1 for key in ("wall_s", "run_s")}
+overhead = {key: ranks[key]["median"] / threads[key]["median"] - 1 for key in ("wall_s", "run_s", "cpu_s")}
 evaluation = {name: spread(values) for name, values in per_evaluation.items()}
 overhead["calibration_evaluation"] = (evaluation["2 ranks x 1 thread"]["median"] /
                                       evaluation["1 process x 2 threads"]["median"] - 1)
@@ -131,19 +134,23 @@ lines = [
     f"Command: `/usr/bin/python3 bench/mpi_overhead.py --alignsim build-mpi/sim/app/alignsim --runs {args.runs} "
     f"--repeats {args.repeats}`.",
     "",
-    "| configuration | wall time, s (median, min-max) | the program's time, s | million run-steps/s | peak memory per process, MiB |",
-    "|---|---|---|---|---|",
+    "| configuration | wall time, s (median, min-max) | the program's time, s | million run-steps/s | CPU time, s | "
+    "peak memory per process, MiB |",
+    "|---|---|---|---|---|---|",
 ]
 for name in configurations:
     s = summary[name]
-    w, t, rate = s["wall_s"], s["run_s"], s["million_run_steps_per_s"]
+    w, t, rate, cpu = s["wall_s"], s["run_s"], s["million_run_steps_per_s"], s["cpu_s"]
     lines.append(f"| {name} | {w['median']:.2f} ({w['min']:.2f}-{w['max']:.2f}) | {t['median']:.2f} "
                  f"({t['min']:.2f}-{t['max']:.2f}) | {rate['median']:.1f} ({rate['min']:.1f}-{rate['max']:.1f}) | "
+                 f"{cpu['median']:.2f} ({cpu['min']:.2f}-{cpu['max']:.2f}) | "
                  f"{', '.join(f'{m:.0f}' for m in s['peak_rss_mib_per_process'])} |")
 lines += [
     "",
     f"Overhead of 2 ranks x 1 thread against 1 process x 2 threads (medians): {100 * overhead['run_s']:+.1f}% in the "
-    f"program's time, {100 * overhead['wall_s']:+.1f}% in wall time (which includes starting MPI).",
+    f"program's time, {100 * overhead['wall_s']:+.1f}% in wall time (which includes starting MPI), "
+    f"{100 * overhead['cpu_s']:+.1f}% in CPU time (all processes, start included; the least sensitive to other "
+    f"work on the machine).",
     f"The two files hold the same data (h5diff, the root attributes aside, where the command lines differ): "
     f"{'yes' if identical else 'NO'}. The file has {results['2 ranks x 1 thread'][-1]['file_bytes'] / args.runs:.0f} "
     f"bytes per run.",

@@ -127,17 +127,19 @@ def check_partial(folder_path, name="p.h5"):
 
 
 def rank_pids(p):
-    """{rank: pid} of the processes mpirun started."""
+    """{rank: pid} of the processes mpirun started (read from /proc: their parent and environment)."""
     pids = {}
-    for child in subprocess.run(["ps", "-o", "pid=", "--ppid", str(p.pid)], capture_output=True,
-                                text=True).stdout.split():
+    for proc in pathlib.Path("/proc").iterdir():
         try:
-            env = pathlib.Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+            stat = (proc / "stat").read_text()
+            if not proc.name.isdigit() or int(stat.rsplit(")", 1)[1].split()[1]) != p.pid:
+                continue
+            env = (proc / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
         for item in env:
             if item.startswith(b"OMPI_COMM_WORLD_RANK="):
-                pids[int(item.split(b"=")[1])] = int(child)
+                pids[int(item.split(b"=")[1])] = int(proc.name)
     return pids
 
 
