@@ -28,6 +28,15 @@ namespace alignsim::detail {
 /// Throws MpiError naming the call if an MPI call failed.
 void check(int rc, const char* call);
 
+/// Waits for a request without spinning: Open MPI's blocking calls poll at full speed, taking a
+/// core from the threads that work (the other ranks of a node, and anything else on a shared
+/// machine) while one rank waits for another. Tests the request, sleeping between tries (from
+/// 20 us, doubling to 1 ms, or to 50 us for a large `transfer`, which moves only when tested).
+/// `call` names the call that started it, for the error.
+void settle(MPI_Request& request, const char* call, bool transfer = false);
+/// Waits, the same way, for a message from `source` with `tag`, and gives its status.
+MPI_Status arrival(MPI_Comm comm, int source, int tag);
+
 class Courier {
  public:
   enum Tag : int { kBlockTag = 1, kControlTag = 2, kStopTag = 3, kSummaryTag = 4 };

@@ -105,14 +105,14 @@ MpiEnsemble::~MpiEnsemble() {
 }
 
 bool MpiEnsemble::any(bool flag) {
-  int in = flag ? 1 : 0, out = 0;
-  check(MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_MAX, comm_->comm), "MPI_Allreduce");
-  return out != 0;
+  return agree(flag ? 1 : 0) != 0;
 }
 
 int MpiEnsemble::agree(int value) {
   int out = 0;
-  check(MPI_Allreduce(&value, &out, 1, MPI_INT, MPI_MAX, comm_->comm), "MPI_Allreduce");
+  MPI_Request r;
+  check(MPI_Iallreduce(&value, &out, 1, MPI_INT, MPI_MAX, comm_->comm, &r), "MPI_Iallreduce");
+  settle(r, "MPI_Iallreduce");
   return out;
 }
 
@@ -132,13 +132,15 @@ void add_up(MPI_Comm comm, int rank, int size, EnsembleResult& result, std::vect
   for (int step = 1; step < size; step *= 2) {
     if (rank % (2 * step) != 0) {
       words = result.summary.to_words();
-      check(MPI_Send(words.data(), static_cast<int>(words.size()), MPI_UINT64_T, rank - step, Courier::kSummaryTag, comm),
-            "MPI_Send");
+      MPI_Request r;
+      check(MPI_Isend(words.data(), static_cast<int>(words.size()), MPI_UINT64_T, rank - step, Courier::kSummaryTag,
+                      comm, &r),
+            "MPI_Isend");
+      settle(r, "MPI_Isend", true);
       break;
     }
     if (rank + step >= size) continue;
-    MPI_Status st;
-    check(MPI_Probe(rank + step, Courier::kSummaryTag, comm, &st), "MPI_Probe");
+    MPI_Status st = arrival(comm, rank + step, Courier::kSummaryTag);
     int count = 0;
     check(MPI_Get_count(&st, MPI_UINT64_T, &count), "MPI_Get_count");
     words.resize(static_cast<std::size_t>(count));
@@ -149,8 +151,10 @@ void add_up(MPI_Comm comm, int rank, int size, EnsembleResult& result, std::vect
   std::vector<std::uint64_t> sums{result.runs_done};
   sums.insert(sums.end(), result.event_count.begin(), result.event_count.end());
   sums.insert(sums.end(), counts.begin(), counts.end());
-  check(MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_UINT64_T, MPI_SUM, comm),
-        "MPI_Allreduce");
+  MPI_Request r;
+  check(MPI_Iallreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_UINT64_T, MPI_SUM, comm, &r),
+        "MPI_Iallreduce");
+  settle(r, "MPI_Iallreduce");
   result.runs_done = sums[0];
   const auto events = static_cast<std::ptrdiff_t>(result.event_count.size());
   std::copy(sums.begin() + 1, sums.begin() + 1 + events, result.event_count.begin());
@@ -179,7 +183,9 @@ Summary MpiEnsemble::combine(EnsembleResult& result, std::vector<std::uint64_t>&
     s.quantile.resize(cells * quantiles.size());
   }
   for (auto* values : {&s.mean, &s.std, &s.quantile}) {
-    check(MPI_Bcast(values->data(), static_cast<int>(values->size()), MPI_FLOAT, 0, comm_->comm), "MPI_Bcast");
+    MPI_Request r;
+    check(MPI_Ibcast(values->data(), static_cast<int>(values->size()), MPI_FLOAT, 0, comm_->comm, &r), "MPI_Ibcast");
+    settle(r, "MPI_Ibcast");
   }
   return s;
 }
@@ -239,10 +245,14 @@ EnsembleResult MpiEnsemble::run(const Model& model, EnsembleOptions options, con
     plan[1] = first.stop_sent ? 1 : 0;
     plan[2] = *std::min_element(first.frontier.begin(), first.frontier.end()) < plan[0] ? 1 : 0;
   }
-  check(MPI_Bcast(plan, 3, MPI_UINT64_T, 0, comm_->comm), "MPI_Bcast");
+  MPI_Request told;
+  check(MPI_Ibcast(plan, 3, MPI_UINT64_T, 0, comm_->comm, &told), "MPI_Ibcast");
+  settle(told, "MPI_Ibcast");
   if (rank_ != 0 && plan[1] && !first.got_stop) {
     std::uint64_t word = 0;
-    check(MPI_Recv(&word, 1, MPI_UINT64_T, 0, Courier::kStopTag, comm_->comm, MPI_STATUS_IGNORE), "MPI_Recv");
+    MPI_Request stop;
+    check(MPI_Irecv(&word, 1, MPI_UINT64_T, 0, Courier::kStopTag, comm_->comm, &stop), "MPI_Irecv");
+    settle(stop, "MPI_Irecv");
   }
   const std::uint64_t end = plan[0];
   if (plan[2]) {
