@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Read alignsim ensemble files and compute the derived views the analysis offers.
 
-Run with Debian's interpreter, ``/usr/bin/python3`` (see analysis/README.md). Needs numpy and
+Run with Debian's interpreter, ``/usr/bin/python3`` (see analysis/README.md). Needs numpy, h5py and
 xarray with the h5netcdf engine; nothing else outside the standard library.
 
 An ensemble file (format ``alignsim-ensemble``, version 1) is HDF5 and netCDF-4 at once. Its
@@ -34,6 +34,7 @@ import sys
 import tomllib
 import warnings
 
+import h5py
 import numpy as np
 import xarray as xr
 
@@ -44,6 +45,7 @@ __all__ = [
     "AlignsimFileError", "open_ensemble", "agents", "dyads", "parse_dyads", "check_agent", "years",
     "scenario", "scenario_title", "display_names", "describe", "dyad_mean", "dyad_band", "dyad_runs", "quantile_or_none",
     "blocs", "landscape_energy", "frustration", "format_blocs", "open_or_exit", "fail", "month_labels",
+    "save_figure", "run_script",
 ]
 
 
@@ -67,16 +69,21 @@ def open_ensemble(path: str | os.PathLike) -> xr.Dataset:
         raise AlignsimFileError(f"{path}: no such file")
     if os.path.isdir(path):
         raise AlignsimFileError(f"{path}: is a directory, not an alignsim ensemble file")
-    try:
-        ds = xr.open_dataset(path, engine="h5netcdf")
-    except Exception as e:  # h5py/h5netcdf raise OSError, ValueError, ... for non-HDF5 input
-        raise AlignsimFileError(f"{path}: cannot be read as HDF5/netCDF-4 ({type(e).__name__}: {e}); "
+    try:  # the format first, with h5py: a foreign HDF5 file need not be netCDF-4 at all
+        with h5py.File(path, "r") as f:
+            fmt = f.attrs.get("format")
+    except OSError as e:  # not HDF5, truncated, damaged
+        raise AlignsimFileError(f"{path}: cannot be read as HDF5 ({' '.join(str(e).split())}); "
                                 f"is it an alignsim ensemble file?") from e
-    fmt = ds.attrs.get("format")
+    fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
     if fmt != FORMAT:
-        ds.close()
         found = f"format = {fmt!r}" if fmt is not None else "no 'format' attribute"
         raise AlignsimFileError(f"{path}: not an alignsim ensemble file ({found}; expected {FORMAT!r})")
+    try:
+        ds = xr.open_dataset(path, engine="h5netcdf")
+    except Exception as e:  # h5py/h5netcdf raise OSError, ValueError, ... for damaged input
+        raise AlignsimFileError(f"{path}: cannot be read as netCDF-4 ({type(e).__name__}: {' '.join(str(e).split())})"
+                                ) from e
     missing = [v for v in ("alignment_mean", "alignment_quantile", "event_month", "month") if v not in ds.variables]
     if missing:
         ds.close()
@@ -88,6 +95,13 @@ def open_ensemble(path: str | os.PathLike) -> xr.Dataset:
                           f"{FORMAT_VERSION}", stacklevel=2)
     except (TypeError, ValueError):
         pass
+    try:
+        runs = int(ds.attrs.get("runs", ds.sizes.get("run", 0)))
+    except (TypeError, ValueError):
+        runs = -1
+    if runs <= 0 or ds.sizes.get("run", 0) == 0:
+        ds.close()
+        raise AlignsimFileError(f"{path}: holds no runs (runs = {ds.attrs.get('runs')}): there is nothing to show")
     status = ds.attrs.get("status", "complete")
     if status != "complete":
         warnings.warn(f"{path}: status is {status!r}: the file holds only the runs finished before it was "
@@ -372,6 +386,33 @@ def open_or_exit(path) -> xr.Dataset:
 
 
 def fail(message: str, code: int = 2) -> None:
-    """Print 'program: error: message' to stderr and exit (for the scripts)."""
-    print(f"{os.path.basename(sys.argv[0])}: error: {message}", file=sys.stderr)
+    """Print 'program: error: message' to stderr, on one line, and exit (for the scripts)."""
+    print(f"{os.path.basename(sys.argv[0])}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    sys.exit(code)
+
+
+def save_figure(fig, path: str, **options) -> None:
+    """fig.savefig(path) through a temporary file in the same folder, renamed when complete: a
+    failure (a full disk) leaves neither a truncated image nor the temporary file."""
+    folder, name = os.path.split(os.path.abspath(path))
+    temp = os.path.join(folder, f".{name[:200]}.tmp-{os.getpid()}")
+    try:
+        fig.savefig(temp, format=os.path.splitext(name)[1][1:] or "png", **options)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
+def run_script(main) -> None:
+    """Runs a script's main() and exits with its status. A file that cannot be read or written as
+    expected (a damaged HDF5 file, a missing variable, a full disk) ends in one line
+    'program: error: ...' and status 2, not a traceback."""
+    try:
+        code = main()
+    except AlignsimFileError as e:
+        fail(str(e))
+    except (OSError, KeyError, IndexError, ValueError) as e:
+        what = f"{type(e).__name__}: {e}" if isinstance(e, KeyError) else str(e)
+        fail(" ".join(what.split()))
     sys.exit(code)

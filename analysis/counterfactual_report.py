@@ -21,6 +21,12 @@ and rewrites every block of the document delimited by a marker line and `<!-- cf
                                            the end of the horizon
   <!-- cf:split NAME EVENT ERA DYADS -->   (h5) CF - BASE for ERA, in the runs where the
                                            counterfactual's EVENT happened and in those where not
+  <!-- cf:path NAME -->                    the path of the effect: decisions the counterfactual did not
+                                           change whose probability moved by at least PATH_MIN (0.01)
+                                           with a paired 95% CI that excludes 0, by date
+  <!-- cf:lasting NAME DYADS -->           (h5) how many years the effect lasts: per dyad, the years
+                                           whose yearly mean of M differs by at least 0.01 with a paired
+                                           95% interval that excludes 0, the first and last such year
   <!-- cf:pairing NAMES -->                how much pairing narrows the intervals, per counterfactual
   <!-- cf:runs -->                         runs and seed of the files (from baseline.h5)
 
@@ -45,6 +51,7 @@ import argparse
 import csv
 import difflib
 import math
+import os
 import pathlib
 import re
 import statistics
@@ -58,11 +65,16 @@ BEGIN = re.compile(r"^<!-- cf:(\w+)((?: [^ ]+)*) -->$")
 END = "<!-- cf:end -->"
 Z = 1.959963984540054
 MOVED = 0.001  # the timing table lists decisions whose month moved in at least this share of pairs
+PATH_MIN = 0.01  # the path lists decisions whose probability moved by at least this (and significantly)
 MATERIAL = 0.005  # era-mean differences at least this large count as effects in the pairing table
 
 
 class ReportError(Exception):
     """A marker or an input file is wrong."""
+
+
+COLUMNS = ("quantity", "era", "a", "b", "event", "base", "cf", "difference", "ci_low", "ci_high", "unpaired_ci_low",
+           "unpaired_ci_high")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -79,18 +91,33 @@ class Compare:
         self.alignment: dict[tuple[str, str, str], dict] = {}
         self.eras: list[str] = []
         self.events: list[dict] = []
-        with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                for k in ("base", "cf", "difference", "ci_low", "ci_high", "unpaired_ci_low", "unpaired_ci_high"):
+        text = path.read_text()
+        if not text.endswith("\n"):
+            raise ReportError(f"{path}: does not end with a line break: a truncated file? (run the compare again)")
+        reader = csv.DictReader(text.splitlines())
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ReportError(f"{path}: not an `alignsim compare` CSV: no column {', '.join(missing)}")
+        for row in reader:
+            if None in row or None in row.values():
+                raise ReportError(f"{path}:{reader.line_num}: {len([v for v in row.values() if v is not None])} "
+                                  f"fields, expected {len(reader.fieldnames)}: a damaged or truncated file?")
+            for k in COLUMNS[5:]:
+                try:
                     row[k] = float(row[k])
-                if row["quantity"] == "alignment":
-                    if row["era"] not in self.eras:
-                        self.eras.append(row["era"])
-                    self.alignment[(row["era"], row["a"], row["b"])] = row
-                elif row["quantity"] == "event_probability":
-                    self.events.append(row)
-                else:
-                    raise ReportError(f"{path}: unknown quantity '{row['quantity']}'")
+                except ValueError:
+                    raise ReportError(f"{path}:{reader.line_num}: {k} is {row[k]!r}, not a number") from None
+            row.setdefault("event_role", "")
+            if row["quantity"] == "alignment":
+                if row["era"] not in self.eras:
+                    self.eras.append(row["era"])
+                self.alignment[(row["era"], row["a"], row["b"])] = row
+            elif row["quantity"] == "event_probability":
+                self.events.append(row)
+            else:
+                raise ReportError(f"{path}:{reader.line_num}: unknown quantity '{row['quantity']}'")
+        if not self.alignment and not self.events:
+            raise ReportError(f"{path}: holds no rows: a truncated file? (run the compare again)")
 
     def cell(self, era: str, dyad: tuple[str, str]) -> dict:
         a, b = dyad
@@ -125,7 +152,10 @@ def open_h5(path: pathlib.Path):
         raise ReportError("h5py is needed for this table: run with /usr/bin/python3") from e
     if not path.is_file():
         raise ReportError(f"missing {path}: this table needs the ensemble files")
-    return h5py.File(path, "r")
+    try:
+        return h5py.File(path, "r")
+    except OSError as e:
+        raise ReportError(f"{path}: cannot be read as HDF5 ({e})") from None
 
 
 def strings(ds) -> list[str]:
@@ -306,6 +336,70 @@ class Report:
                 rows.append(cells)
         return table(["runs", "n"] + [f"{a}-{b}, `{era}`" for a, b in dyads], rows)
 
+    # -- the path of the effect
+    def path(self, args: list[str]) -> list[str]:
+        if len(args) != 1:
+            raise ReportError("cf:path takes NAME")
+        name = args[0]
+        c = self.compare(name)
+        dates = {}
+        with open_h5(self.folder / f"{name}.h5") as f:
+            for e in tomllib.loads(attr_text(f, "scenario")).get("events", []):
+                dates[e["id"]] = e.get("date", "")
+        rows = []
+        for e in c.events:
+            if e["event_role"] != "responded" or not (e["ci_low"] > 0 or e["ci_high"] < 0) or abs(e["difference"]) < PATH_MIN:
+                continue
+            rows.append((dates.get(e["event"], ""), [
+                dates.get(e["event"], ""), f"`{e['event']}`", plain(e["base"], 3), plain(e["cf"], 3),
+                f"{signed(e['difference'], 3)} ± {pm(half(e), 3)}"]))
+        if not rows:
+            return [f"No decision that the counterfactual left unchanged moved by {PATH_MIN:.0%} or more."]
+        rows.sort(key=lambda r: r[0])
+        return table(["date", "decision (unchanged by the counterfactual)", "base", "cf", "cf − base, paired 95% CI"],
+                     [r[1] for r in rows])
+
+    # -- how long the effect lasts
+    def lasting(self, args: list[str]) -> list[str]:
+        import numpy as np  # noqa: PLC0415
+
+        if len(args) != 2:
+            raise ReportError("cf:lasting takes NAME DYADS")
+        name, dyads = args[0], dyads_arg(args[1])
+        with open_h5(self.folder / "baseline.h5") as b, open_h5(self.folder / f"{name}.h5") as c:
+            self._same_runs(b, c, name)
+            months = strings(c["month"])
+            agents = strings(c["agent"])
+            runs = int(c.attrs["runs"])
+            years = sorted({m[:4] for m in months})
+            idx = {y: [k for k, m in enumerate(months) if m.startswith(y)] for y in years}
+            mb, mc = b["alignment_mean"][:].astype(float), c["alignment_mean"][:].astype(float)
+            stored = min(int(b.attrs["stored_runs"]), int(c.attrs["stored_runs"]))
+            if stored < 2:
+                raise ReportError("cf:lasting needs stored runs in both files (--store-runs)")
+            wb, wc = b["alignment"][:stored].astype(float), c["alignment"][:stored].astype(float)
+            rows = []
+            for a, bb in dyads:
+                ia, ib = agents.index(a), agents.index(bb)
+                # the mean difference over all runs; its spread from the stored runs' paired differences
+                d_all = mc[:, ia, ib] - mb[:, ia, ib]
+                pair = (wc[:, :, ia, ib] + wc[:, :, ib, ia]) / 2 - (wb[:, :, ia, ib] + wb[:, :, ib, ia]) / 2
+                lasting = []
+                for y in years:
+                    d = d_all[idx[y]].mean()
+                    per_run = pair[:, idx[y]].mean(axis=1)
+                    h = Z * per_run.std(ddof=1) / math.sqrt(runs)
+                    if abs(d) >= 0.01 and abs(d) > h:
+                        lasting.append(y)
+                if lasting:
+                    last = lasting[-1]
+                    rows.append([f"{a}-{bb}", lasting[0], last, f"{len(lasting)}",
+                                 signed(d_all[idx[last]].mean(), 3)])
+                else:
+                    rows.append([f"{a}-{bb}", "–", "–", "0", "–"])
+        return table(["dyad", "first year with an effect", "last year with an effect", "years with an effect",
+                      "effect in the last year"], rows)
+
     # -- how much pairing narrows the intervals
     def pairing(self, args: list[str]) -> list[str]:
         if len(args) != 1:
@@ -341,8 +435,7 @@ class Report:
             raise ReportError("cf:runs takes no argument")
         with open_h5(self.folder / "baseline.h5") as b:
             return [f"Runs per ensemble: {int(b.attrs['runs']):,}; seed: {int(b.attrs['seed'])}; "
-                    f"baseline scenario: `{attr_text(b, 'title')}`; built from commit "
-                    f"`{attr_text(b, 'git_commit')}`."]
+                    f"baseline scenario: `{attr_text(b, 'title')}`; alignsim {attr_text(b, 'software_version')}."]
 
     # -- helpers
     def _runs(self) -> int | None:
@@ -359,10 +452,14 @@ class Report:
 
     def render(self, kind: str, args: list[str]) -> list[str]:
         fn = {"baseline": self.baseline, "dyads": self.dyads, "events": self.events, "timing": self.timing,
-              "split": self.split, "peak": self.peak, "pairing": self.pairing, "runs": self.runs}.get(kind)
+              "split": self.split, "peak": self.peak, "pairing": self.pairing, "runs": self.runs, "path": self.path,
+              "lasting": self.lasting}.get(kind)
         if fn is None:
             raise ReportError(f"unknown table kind 'cf:{kind}'")
-        return fn(args)
+        try:
+            return fn(args)
+        except (KeyError, IndexError, OSError) as e:  # an ensemble file without what the table reads
+            raise ReportError(f"cf:{kind} {' '.join(args)}: an input file lacks {e}") from None
 
 
 def rewrite(text: str, report: Report) -> str:
@@ -404,7 +501,7 @@ def main() -> int:
         old = a.doc.read_text()
         new = rewrite(old, Report(a.results))
     except (OSError, ReportError) as e:
-        print(f"counterfactual_report: {e}", file=sys.stderr)
+        print(f"counterfactual_report: error: {e}", file=sys.stderr)
         return 2
     if a.stdout:
         sys.stdout.write(new)
@@ -416,7 +513,15 @@ def main() -> int:
                                                    str(a.doc), "regenerated"))
         return 1
     if new != old:
-        a.doc.write_text(new)
+        temp = a.doc.with_name(f".{a.doc.name}.tmp-{os.getpid()}")  # renamed when complete
+        try:
+            temp.write_text(new)
+            os.replace(temp, a.doc)
+        except OSError as e:
+            print(f"counterfactual_report: error: cannot write {a.doc}: {e.strerror or e}", file=sys.stderr)
+            return 1
+        finally:
+            temp.unlink(missing_ok=True)
         print(f"wrote {a.doc}")
     return 0
 

@@ -2,8 +2,10 @@
 """Generate the table of historical events in docs/history.md from the baseline scenario.
 
 Reads scenarios/baseline/scenario.toml (or --scenario), following its `include` lists, and writes a
-Markdown table of every event -- date, id, title, kind, whether it is scheduled or a decision, and
-the source-essay paragraphs it cites -- sorted by date, between the markers
+Markdown table of every event -- date, id, title, kind, how it happens (a decision and its window, an
+option of a choice, or a scheduled event with the reason it lies outside the agents' choices), and
+the source-essay paragraphs it cites (or, for a context event, its reference) -- sorted by date,
+followed by the table of choices, between the markers
 
     <!-- events:begin -->
     <!-- events:end -->
@@ -13,7 +15,8 @@ of docs/history.md (or --doc). Everything outside the markers is left as it is.
     history_table.py            rewrite the table in docs/history.md
     history_table.py --stdout   print the generated table instead
     history_table.py --check    exit 1 if the table in the doc is not what would be generated,
-                                or if any event lacks a non-empty `source`
+                                or if any event lacks a non-empty `source` (a context event: a
+                                `reference`), or a scheduled event lacks `exogenous`
 
 Standard library only (Python 3.11+, tomllib). Paths default to the repository this file is in, so
 it can be run from any directory, e.g. `/usr/bin/python3 analysis/history_table.py --check`.
@@ -39,8 +42,9 @@ class ScenarioProblem(Exception):
     """The scenario files cannot be read."""
 
 
-def load_events(entry: pathlib.Path) -> list[dict]:
-    """All [[events]] of the entry file and the files it includes, depth first, in reading order."""
+def load_events(entry: pathlib.Path, choices: list[dict] | None = None) -> list[dict]:
+    """All [[events]] of the entry file and the files it includes, depth first, in reading order;
+    their [[choices]] are appended to `choices` when given."""
     events: list[dict] = []
     stack: list[pathlib.Path] = []
     seen: set[pathlib.Path] = set()
@@ -73,6 +77,9 @@ def load_events(entry: pathlib.Path) -> list[dict]:
             e = dict(e)
             e["_file"] = path
             events.append(e)
+        if choices is not None:
+            for c in doc.get("choices", []):
+                choices.append(dict(c))
         for inc in includes:
             read(path.parent / inc)
         stack.pop()
@@ -81,13 +88,21 @@ def load_events(entry: pathlib.Path) -> list[dict]:
     return events
 
 
-def source_problems(events: list[dict]) -> list[str]:
-    """Events whose `source` is missing, empty or not a list of paragraph numbers."""
+def source_problems(events: list[dict], options: set[str] = frozenset()) -> list[str]:
+    """Events whose `source` is missing, empty or not a list of paragraph numbers (a context event:
+    without `reference`), and scheduled events without the reason they are scheduled."""
     problems = []
     for e in events:
         src = e.get("source")
         name = e.get("id", "<event without id>")
-        if not isinstance(src, list) or not src:
+        scheduled = not isinstance(e.get("decision"), dict) and name not in options
+        if scheduled and not str(e.get("exogenous", "")).strip():
+            problems.append(f"{e['_file'].name}: scheduled event '{name}' does not say why it lies outside the "
+                            "agents' choices ('exogenous')")
+        if e.get("context") is True:
+            if not str(e.get("reference", "")).strip():
+                problems.append(f"{e['_file'].name}: context event '{name}' has no reference")
+        elif not isinstance(src, list) or not src:
             problems.append(f"{e['_file'].name}: event '{name}' has no source paragraphs")
         elif not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in src):
             problems.append(f"{e['_file'].name}: event '{name}': source must hold paragraph numbers >= 1")
@@ -107,10 +122,15 @@ def month_key(e: dict) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def how(e: dict) -> str:
+def how(e: dict, option_of: dict[str, str]) -> str:
     d = e.get("decision")
+    if e.get("id") in option_of:
+        return f"option of choice `{option_of[e['id']]}`"
     if isinstance(d, dict):
-        return f"decision, {d.get('from', '?')} to {d.get('to', '?')}"
+        text = f"decision, {d.get('from', '?')} to {d.get('to', '?')}"
+        if d.get("near_certain"):
+            text += f"; near-certain: {d['near_certain']}"
+        return text
     parts = ["scheduled"]
     jitter = e.get("jitter_months", 0)
     if jitter:
@@ -118,32 +138,48 @@ def how(e: dict) -> str:
     p = e.get("probability", 1)
     if p != 1:
         parts.append(f"p = {p}")
-    return ", ".join(parts)
+    text = ", ".join(parts)
+    if e.get("exogenous"):
+        text += f": {e['exogenous']}"
+    return text
 
 
-def table(events: list[dict]) -> str:
+def table(events: list[dict], choices: list[dict]) -> str:
     order = sorted(range(len(events)), key=lambda k: (month_key(events[k]), k))
-    decisions = sum(1 for e in events if isinstance(e.get("decision"), dict))
+    option_of = {o: c.get("id", "?") for c in choices for o in c.get("options", [])}
+    decisions = sum(1 for e in events if isinstance(e.get("decision"), dict) and e.get("id") not in option_of)
+    options = sum(1 for e in events if e.get("id") in option_of)
+    context = sum(1 for e in events if e.get("context") is True)
     lines = [
-        f"{len(events)} events: {len(events) - decisions} scheduled, {decisions} decisions. "
+        f"{len(events)} events: {decisions} decisions, {options} options of {len(choices)} choices, "
+        f"{len(events) - decisions - options} scheduled; {context} of them context events from outside the essay. "
         "Generated by `analysis/history_table.py` from `scenarios/baseline/`; do not edit by hand.",
         "",
-        "| date | id | title | kind | type | source ¶ |",
+        "| date | id | title | kind | how it happens | source ¶ (or reference) |",
         "|---|---|---|---|---|---|",
     ]
     for k in order:
         e = events[k]
         src = e.get("source") if isinstance(e.get("source"), list) else []
+        cited = ", ".join(str(n) for n in src)
+        if e.get("context") is True:
+            cited = (cited + "; " if cited else "") + "context: " + str(e.get("reference", ""))
         lines.append(
             "| {date} | `{id}` | {title} | {kind} | {how} | {src} |".format(
                 date=cell(e.get("date", "")),
                 id=cell(e.get("id", "")),
                 title=cell(e.get("title", "")),
                 kind=cell(e.get("kind", "")),
-                how=cell(how(e)),
-                src=cell(", ".join(str(n) for n in src)),
+                how=cell(how(e, option_of)),
+                src=cell(cited),
             )
         )
+    lines += ["", "| choice | window | who chooses | options (and \"none\") | source ¶ |", "|---|---|---|---|---|"]
+    for c in sorted(choices, key=lambda c: (c.get("from", ""), c.get("id", ""))):
+        lines.append("| `{id}`: {title} | {f} to {t} | {actor} | {opts} | {src} |".format(
+            id=cell(c.get("id", "")), title=cell(c.get("title", "")), f=cell(c.get("from", "")), t=cell(c.get("to", "")),
+            actor=cell(c.get("actor", "")), opts=cell(", ".join(f"`{o}`" for o in c.get("options", []))),
+            src=cell(", ".join(str(n) for n in c.get("source", [])))))
     return "\n".join(lines) + "\n"
 
 
@@ -166,9 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     try:
-        events = load_events(args.scenario)
-        problems = source_problems(events)
-        generated = table(events)
+        choices: list[dict] = []
+        events = load_events(args.scenario, choices)
+        problems = source_problems(events, {o for c in choices for o in c.get("options", [])})
+        generated = table(events, choices)
     except ScenarioProblem as e:
         print(f"history_table: {e}", file=sys.stderr)
         return 1

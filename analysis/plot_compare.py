@@ -233,7 +233,7 @@ def plot_dyads(base, cf, pairs, path, changed_dates, title):
              f"{widest_unpaired:.4f} unpaired.\nDotted vertical lines: median month, in the counterfactual, of "
              "the (at most 6) events whose probability changed most, by 0.01 or more and significantly.", ha="center", fontsize=7.5,
              color="0.3")
-    fig.savefig(path, dpi=DPI)
+    aio.save_figure(fig, path, dpi=DPI)
     plt.close(fig)
 
 
@@ -282,7 +282,7 @@ def plot_events(rows, same, path, title, R):
     fig.suptitle(f"Counterfactual minus baseline: event probabilities ({n} events differ in some run; "
                  f"{same} identical in every run, not shown)\n{title}", fontsize=11, y=1 - 0.1 / height)
     fig.subplots_adjust(left=0.3, right=0.97, top=1 - 1.75 / height, bottom=0.65 / height)
-    fig.savefig(path, dpi=DPI)
+    aio.save_figure(fig, path, dpi=DPI)
     plt.close(fig)
 
 
@@ -304,6 +304,8 @@ def main(argv=None):
         pairs = aio.parse_dyads(base, args.dyads)
     except (KeyError, ValueError) as e:
         aio.fail(str(e).strip("'\""))
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        aio.fail(f"--out {args.out}: it is a file, not a folder")
     os.makedirs(args.out, exist_ok=True)
     stem = lambda p: os.path.splitext(os.path.basename(p))[0]  # noqa: E731
     prefix = args.prefix if args.prefix is not None else f"{stem(args.cf)}_vs_{stem(args.base)}"
@@ -340,4 +342,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    aio.run_script(main)

@@ -121,13 +121,19 @@ def measure(args):
               for key in ("wall_s", "run_s", "cpu_s")}
     paired["calibration_evaluation"] = [r / t - 1 for r, t in zip(per_evaluation[RANKS], per_evaluation[THREADS])]
     rel = pathlib.Path(args.scenario).resolve()
+    program = pathlib.Path(args.alignsim).resolve()
+    program = program.relative_to(ROOT) if program.is_relative_to(ROOT) else program
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True)
+    changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                             capture_output=True, text=True).stdout.strip()
     return {
-        "date": datetime.date.today().isoformat(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit.stdout.strip() + (" with uncommitted changes" if changed else ""),
         "machine": f"{cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}",
         "load_average_1min": load,
         "scenario": str(rel.relative_to(ROOT)) if rel.is_relative_to(ROOT) else str(rel),
         "runs": args.runs, "months": results[ONE][0]["months"], "repeats": args.repeats, "evaluations": args.evaluations,
-        "command": (f"/usr/bin/python3 bench/mpi_overhead.py --alignsim build-mpi/sim/app/alignsim --runs {args.runs} "
+        "command": (f"/usr/bin/python3 bench/mpi_overhead.py --alignsim {program} --runs {args.runs} "
                     f"--repeats {args.repeats} --evaluations {args.evaluations}"),
         "commands": {n: " ".join(a) for n, a in configurations.items()},
         "summary": summary,
@@ -150,11 +156,17 @@ def secs(s, digits=2):
 def block_overhead(rec):
     s, o = rec["summary"], rec["overhead"]
     load = rec["load_average_1min"]
+    cores = int(re.search(r"(\d+) cores", rec["machine"]).group(1))
+    busy = max(load) > cores
     lines = [
-        f"Measured {rec['date']} on {rec['machine']}, shared with other work: the load average (1 min) was "
-        f"{min(load):.1f} to {max(load):.1f} during the measurement, on 2 cores, so every figure below is slower "
-        f"and noisier than on a quiet machine, and the spread (min-max of {rec['repeats']} repeats, each "
-        f"configuration in turn, the order alternating) matters as much as the median:",
+        f"Measured {rec['date']} on {rec['machine']}, alignsim at commit {rec.get('commit', 'unknown')}; "
+        + (f"the machine was busy with other work: the load average (1 min) was {min(load):.1f} to {max(load):.1f} "
+           f"during the measurement, on {cores} cores, so every figure below is slower and noisier than on a quiet "
+           f"machine, and the spread" if busy else
+           f"the load average (1 min) was {min(load):.1f} to {max(load):.1f} during the measurement, on {cores} "
+           f"cores; the spread")
+        + f" (min-max of {rec['repeats']} repeats, each configuration in turn, the order alternating) matters as "
+        f"much as the median:",
         "",
         "```sh",
         rec["command"],
@@ -207,7 +219,7 @@ def block_sizing(rec):
         f"100 stored runs spread over the {rec['runs']:,});",
         f"- one thread's pace with the file written, at its best here: {rate:,.0f} runs a second "
         f"({one['million_run_steps_per_s']['max']:.1f} million run-steps/s; the median was "
-        f"{one['million_run_steps_per_s']['median']:.1f} on this loaded machine){quiet_pace(rec['months'])}.",
+        f"{one['million_run_steps_per_s']['median']:.1f}){quiet_pace(rec['months'])}.",
     ]
 
 

@@ -16,6 +16,18 @@ function(alignsim_configure_target target)
   if(ALIGNSIM_NATIVE)
     target_compile_options(${target} PRIVATE -march=native)
   endif()
+  # Sanitizers (docs/reliability.md) on every project target alike, compiled and linked in.
+  if(ALIGNSIM_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${ALIGNSIM_SANITIZE} -fno-sanitize-recover=all
+                                             -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=${ALIGNSIM_SANITIZE})
+    # GCC's sanitizer instrumentation makes its uninitialized-use warnings fire falsely inside
+    # libstdc++'s <regex> and the AVX-512 intrinsics (GCC bugs 105562, 107919); the sanitizers
+    # themselves check this, and the build without them keeps the warnings.
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized -Wno-uninitialized)
+    endif()
+  endif()
 endfunction()
 
 # The batch kernel alone is built with -ffast-math and OpenMP SIMD declarations so that GCC

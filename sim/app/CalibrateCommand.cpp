@@ -3,17 +3,21 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
+#include <sstream>
 
+#include "CliChecks.hpp"
 #include "Commands.hpp"
 #include "calibrate/Calibrate.hpp"
 #include "calibrate/Report.hpp"
+#include "engine/EnsembleParts.hpp"
+#include "io/OutputPath.hpp"
 #include "io/OutputWriter.hpp"
+#include "io/StopSignals.hpp"
 #include "scenario/ScenarioError.hpp"
 #include "scenario/ScenarioLoader.hpp"
 
@@ -21,38 +25,51 @@ namespace alignsim::app {
 
 namespace {
 
-std::atomic<bool> g_calibrate_stop{false};
-
-extern "C" void on_calibrate_signal(int) { g_calibrate_stop.store(true); }
-
 void print(const ScenarioError& e, const std::string& what, const std::string& path, std::ostream& err = std::cerr) {
   for (const auto& d : e.diagnostics()) err << d.str() << '\n';
   err << "alignsim: " << e.diagnostics().size() << " error(s) in " << what << " '" << path << "'\n";
 }
 
-bool write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) {
-    std::cerr << "alignsim: cannot write '" << path.string() << "'\n";
-    return false;
-  }
-  return true;
-}
-
 std::string met_line(const Evaluation& e, const TargetSet& t) {
-  char buf[160];
+  char buf[240];
   std::snprintf(buf, sizeof buf, "loss %.4f, targets met %d/%zu, decisions met %d/%zu", e.loss, e.targets_met,
                 t.targets.size(), e.decisions_met, t.decisions.size());
-  return buf;
+  std::string line = buf;
+  if (e.held_out > 0) {
+    std::snprintf(buf, sizeof buf, " (fitted %d/%d met; held out, not fitted: %d/%d met)", e.fitted_met, e.fitted,
+                  e.held_out_met, e.held_out);
+    line += buf;
+  }
+  return line;
+}
+
+/// The loss of each parameter (not the intercepts) at `points` values across its bounds, the others
+/// held at the calibrated values: what the targets pin down. CSV: parameter, value, loss, fitted.
+std::string profile_csv(const Scenario& calibrated, const TargetSet& targets, const std::vector<FreeVariable>& variables,
+                        const std::vector<double>& values, int points, const EnsembleSpec& spec) {
+  std::ostringstream csv;
+  csv << "parameter,value,loss,targets_met,decisions_met,fitted_value\n";
+  for (std::size_t k = 0; k < variables.size(); ++k) {
+    const auto& v = variables[k];
+    if (v.kind == FreeVariable::Kind::Intercept) continue;
+    for (int i = 0; i < points; ++i) {
+      const double x = v.lo + (v.hi - v.lo) * i / std::max(1, points - 1);
+      Scenario s = calibrated;
+      set_value(s, v, x);
+      const Evaluation e = evaluate(s, targets, spec);
+      csv << v.name << ',' << x << ',' << e.loss << ',' << e.targets_met << ',' << e.decisions_met << ',' << values[k]
+          << '\n';
+    }
+  }
+  return csv.str();
 }
 
 /// Reads and checks the inputs, reporting what is wrong on `err`: kOk or kBadInput.
-int read_inputs(const CalibrateOptions& o, std::ostream& err, std::optional<Scenario>& scenario, TargetSet& targets,
-                std::vector<FreeVariable>& variables, CalibrationOptions& co) {
+int read_inputs(const CalibrateOptions& o, std::ostream& err, std::optional<Scenario>& scenario,
+                std::vector<std::filesystem::path>& inputs, TargetSet& targets, std::vector<FreeVariable>& variables,
+                CalibrationOptions& co) {
   try {
-    scenario = load_scenario(o.scenario);
+    scenario = load_scenario(o.scenario, &inputs);
   } catch (const ScenarioError& e) {
     print(e, "scenario", o.scenario, err);
     return kBadInput;
@@ -63,8 +80,24 @@ int read_inputs(const CalibrateOptions& o, std::ostream& err, std::optional<Scen
     print(e, "targets", o.targets, err);
     return kBadInput;
   }
+  if (!o.fit_until.empty()) {
+    const auto cutoff = Month::parse(o.fit_until);
+    if (!cutoff) {
+      err << "alignsim: --fit-until must be a month \"YYYY-MM\", found '" << o.fit_until << "'\n";
+      return kBadInput;
+    }
+    hold_out_after(targets, *cutoff);
+  }
+  if (o.hold_out > 0) hold_out_random(targets, o.hold_out, o.hold_out_seed);
   try {
     variables = free_variables(*scenario, o.free);
+    if (!o.fit_until.empty()) {
+      // Out of sample: the intercepts of decisions after the cutoff keep their prior values.
+      const Month cutoff = *Month::parse(o.fit_until);
+      std::erase_if(variables, [&](const FreeVariable& v) {
+        return v.kind == FreeVariable::Kind::Intercept && cutoff < scenario->events[v.event].date;
+      });
+    }
     co.algorithm = parse_algorithm(o.algorithm);
   } catch (const std::invalid_argument& e) {
     err << "alignsim: " << e.what() << '\n';
@@ -76,12 +109,7 @@ int read_inputs(const CalibrateOptions& o, std::ostream& err, std::optional<Scen
            "--prior-weight >= 0\n";
     return kBadInput;
   }
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!o.out.empty() && fs::weakly_canonical(o.out, ec) == fs::weakly_canonical(o.scenario, ec)) {
-    err << "alignsim: --out '" << o.out << "' is the scenario being calibrated; write the overlay to another file\n";
-    return kBadInput;
-  }
+  inputs.push_back(o.targets);
   return kOk;
 }
 
@@ -92,16 +120,35 @@ int calibrate(const CalibrateOptions& o) {
   const bool root = !o.parts || o.parts->part() == 0;
   std::ostream muted(nullptr);
   std::optional<Scenario> scenario;
+  std::vector<std::filesystem::path> inputs;
   TargetSet targets;
   std::vector<FreeVariable> variables;
   CalibrationOptions co;
-  const int read = read_inputs(o, root ? std::cerr : muted, scenario, targets, variables, co);
+  const int read = read_inputs(o, root ? std::cerr : muted, scenario, inputs, targets, variables, co);
   if (o.parts ? o.parts->any(read != kOk) : read != kOk) {
     if (read == kOk && root) std::cerr << "alignsim: another rank could not read the inputs that rank 0 read\n";
     return kBadInput;
   }
   namespace fs = std::filesystem;
   std::error_code ec;
+  // Signals only ask the fit to stop from here on (the report is then written, the overlay is not);
+  // the outputs are checked, and their temporary files made, before the work (by the first process).
+  std::atomic<bool> stop{false};
+  const StopSignals signals(stop);
+  std::unique_ptr<OutputPath> overlay_out, report_md, json_out, profile_out;
+  const int prepared = !root ? kOk : prepare_outputs([&] {
+        if (!o.out.empty()) overlay_out = std::make_unique<OutputPath>(o.out, inputs, o.overwrite, "--out");
+        if (!o.report.empty()) {
+          fs::create_directories(o.report, ec);
+          if (ec) throw OutputError("cannot make the folder '" + o.report + "': " + ec.message());
+          report_md = std::make_unique<OutputPath>(fs::path(o.report) / "report.md", inputs, o.overwrite, "--report");
+          json_out = std::make_unique<OutputPath>(fs::path(o.report) / "report.json", inputs, o.overwrite, "--report");
+          if (o.profile > 0) {
+            profile_out = std::make_unique<OutputPath>(fs::path(o.report) / "profile.csv", inputs, o.overwrite, "--report");
+          }
+        }
+      });
+  if (o.parts ? o.parts->any(prepared != kOk) : prepared != kOk) return root ? prepared : kOk;  // rank 0 said why
 
   co.ensemble.runs = o.runs;
   co.ensemble.seed = o.seed;
@@ -110,8 +157,7 @@ int calibrate(const CalibrateOptions& o) {
   co.max_evals = o.max_evals;
   co.initial_step = o.initial_step;
   co.prior_weight = o.prior_weight;
-  g_calibrate_stop.store(false);
-  co.stop = &g_calibrate_stop;
+  co.stop = &stop;
   // Under MPI, a signal to any process stops them all after the same evaluation.
   std::atomic<bool> agreed_stop{false};
   if (o.parts) co.stop = &agreed_stop;
@@ -123,7 +169,7 @@ int calibrate(const CalibrateOptions& o) {
               << ", at most " << o.max_evals << " evaluations\n";
   }
   co.on_evaluation = [&](int k, const Evaluation& e, double objective, double best) {
-    if (o.parts) agreed_stop.store(o.parts->any(g_calibrate_stop.load()));
+    if (o.parts) agreed_stop.store(o.parts->any(stop.load()));
     if (!verbose) return;
     std::fprintf(stderr,
                  "  evaluation %4d: objective %8.5f (best %8.5f), loss %8.5f, targets met %2d/%zu, decisions met %2d/%zu\n",
@@ -131,11 +177,7 @@ int calibrate(const CalibrateOptions& o) {
                  targets.decisions.size());
   };
 
-  auto previous_int = std::signal(SIGINT, on_calibrate_signal);
-  auto previous_term = std::signal(SIGTERM, on_calibrate_signal);
   const CalibrationResult result = alignsim::calibrate(*scenario, targets, variables, co);
-  std::signal(SIGINT, previous_int);
-  std::signal(SIGTERM, previous_term);
 
   ReportInfo info;
   info.scenario_path = o.scenario;
@@ -149,6 +191,10 @@ int calibrate(const CalibrateOptions& o) {
     set_value(calibrated, variables[k], info.final_values.back());
   }
   info.final_evaluation = evaluate(calibrated, targets, co.ensemble);
+  // The profile's evaluations, like the ones above, are split among the processes: all take part.
+  const std::string profile = o.report.empty() || o.profile <= 0 || result.interrupted
+                                  ? std::string()
+                                  : profile_csv(calibrated, targets, variables, info.final_values, o.profile, co.ensemble);
   if (!root) return result.interrupted ? kInterrupted : kOk;
   EnsembleSpec alone = co.ensemble;  // the check below runs in this process only
   alone.parts = nullptr;
@@ -163,31 +209,36 @@ int calibrate(const CalibrateOptions& o) {
                          met_line(info.final_evaluation, targets) + " (" + std::to_string(o.runs) + " runs, seed " +
                          std::to_string(o.seed) + ").";
     if (!o.report.empty()) header += "\nReport: " + (fs::path(o.report) / "report.md").generic_string();
-    fs::create_directories(base_dir, ec);
-    if (!write_file(out, overlay_toml(*scenario, variables, info.final_values, extends.empty() ? o.scenario : extends, header))) {
-      return kFailure;
-    }
     info.overlay_path = o.out;
-    // The file as written must give what was evaluated: load it back and check.
+    // The file as written must give what was evaluated: it is loaded back from its temporary name
+    // (in the same folder, so `extends` reaches the same base) and checked before it is committed.
     try {
-      const Scenario reloaded = load_scenario(out);
+      overlay_out->write(
+          overlay_toml(*scenario, variables, info.final_values, extends.empty() ? o.scenario : extends, header));
+      const Scenario reloaded = load_scenario(overlay_out->temp_path());
       const Evaluation check = evaluate(reloaded, targets, alone);
       if (check.loss != info.final_evaluation.loss) {
         std::cerr << "alignsim: the calibrated file '" << o.out << "' gives loss " << check.loss << ", not "
                   << info.final_evaluation.loss << "; the report shows the file's\n";
         info.final_evaluation = check;
       }
+      overlay_out->commit();
     } catch (const ScenarioError& e) {
       print(e, "the calibrated file", o.out);
+      return kFailure;
+    } catch (const OutputError& e) {
+      std::cerr << "alignsim: " << e.what() << '\n';
       return kFailure;
     }
   }
 
-  if (!o.report.empty()) {
-    const fs::path dir(o.report);
-    fs::create_directories(dir, ec);
-    if (!write_file(dir / "report.md", report_markdown(*scenario, targets, result, info)) ||
-        !write_file(dir / "report.json", report_json(*scenario, targets, result, info))) {
+  if (report_md) {
+    try {
+      write_text_output(*report_md, report_markdown(*scenario, targets, result, info));
+      write_text_output(*json_out, report_json(*scenario, targets, result, info));
+      if (profile_out && !result.interrupted) write_text_output(*profile_out, profile);
+    } catch (const OutputError& e) {
+      std::cerr << "alignsim: " << e.what() << '\n';
       return kFailure;
     }
   }
@@ -217,8 +268,10 @@ CalibrateCommand::CalibrateCommand(CLI::App& app) {
   command_->add_option("--targets", o.targets, "Targets file (TOML)")->required()->check(CLI::ExistingFile);
   command_->add_option("--out,-o", o.out, "Calibrated overlay to write (TOML extending the scenario)");
   command_->add_option("--report", o.report, "Folder for report.md and report.json");
-  command_->add_option("--runs,-n", o.runs, "Runs per evaluation")->check(CLI::Range(1ULL, (1ULL << 32) - 16))->capture_default_str();
-  command_->add_option("--seed,-s", o.seed, "Random seed of every evaluation (common random numbers)")->capture_default_str();
+  command_->add_flag("--overwrite", o.overwrite, "Replace the calibrated file and the report's files if they exist");
+  command_->add_option("--runs,-n", o.runs, "Runs per evaluation")->check(integer_in(1, (1ULL << 32) - 16))->capture_default_str();
+  command_->add_option("--seed,-s", o.seed, "Random seed of every evaluation (common random numbers)")
+      ->capture_default_str()->check(integer_in(0, ~0ULL));
   command_->add_option("--max-evals", o.max_evals, "Ensembles the optimiser may run (0: evaluate the scenario only)")
       ->check(CLI::Range(0, 1000000))->capture_default_str();
   command_->add_option("--algorithm", o.algorithm, "NLopt local derivative-free algorithm")
@@ -228,8 +281,16 @@ CalibrateCommand::CalibrateCommand(CLI::App& app) {
   command_->add_option("--prior-weight", o.prior_weight,
                        "Weight of the pull toward the starting values (0: targets only)")
       ->check(CLI::Range(0.0, 1e6))->capture_default_str();
-  command_->add_option("--free", o.free, "Free numbers to fit (default: all): k_a k_r k_b sigma shock_scale b0")
+  command_->add_option("--free", o.free, "Free numbers to fit (default: all): any parameter of the scenario format (k_a, ..., response_force) and b0 (every decision's intercept)")
       ->check(CLI::IsMember(free_variable_groups()))->delimiter(',');
+  command_->add_option("--fit-until", o.fit_until,
+                       "Fit only the targets that end by this month (YYYY-MM); report the later ones as held out");
+  command_->add_option("--hold-out", o.hold_out, "Hold out this share of the targets, drawn at random (not fitted)")
+      ->check(CLI::Range(0.0, 0.9));
+  command_->add_option("--hold-out-seed", o.hold_out_seed, "Seed of the random hold-out")->capture_default_str();
+  command_->add_option("--profile", o.profile,
+                       "Also write profile.csv in the report folder: the loss at this many values of each parameter")
+      ->check(CLI::Range(0, 1000));
   command_->add_option("--threads,-t", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   command_->add_flag("--quiet,-q", o.quiet, "No progress on stderr");
 }

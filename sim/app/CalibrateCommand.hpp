@@ -29,7 +29,12 @@ struct CalibrateOptions {
   double initial_step = 0.1;
   double prior_weight = 0.1;
   std::vector<std::string> free;  ///< groups of free numbers (k_a, ..., b0); empty: all
+  std::string fit_until;          ///< "YYYY-MM": targets looking past it are held out (not fitted); empty: none
+  double hold_out = 0;            ///< a share of targets held out at random
+  std::uint64_t hold_out_seed = 1;
+  int profile = 0;                ///< points of each parameter's loss profile (0: none), written to the report folder
   bool quiet = false;
+  bool overwrite = false;  ///< replace an existing calibrated file and report
   std::string command_line;
   /// The processes (MPI ranks) that split every evaluation's runs; null: this one alone. Every
   /// process calls calibrate() with the same options; the first one writes the files and prints.

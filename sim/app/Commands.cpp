@@ -1,15 +1,20 @@
 #include "Commands.hpp"
 
+#include <algorithm>
 #include <atomic>
-#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "engine/Ensemble.hpp"
 #include "io/OutputWriter.hpp"
+#include "io/PartialOutput.hpp"
+#include "io/StopSignals.hpp"
 #include "model/Model.hpp"
 #include "scenario/ScenarioError.hpp"
 #include "scenario/ScenarioLoader.hpp"
@@ -17,22 +22,27 @@
 
 namespace alignsim::app {
 
-namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_signal(int) { g_stop.store(true); }
-
-}  // namespace
-
-std::optional<Scenario> load_or_report(const std::string& path, bool report) {
+std::optional<Scenario> load_or_report(const std::string& path, bool report, std::vector<std::filesystem::path>* files) {
   try {
-    return load_scenario(path);
+    return load_scenario(path, files);
   } catch (const ScenarioError& e) {
     if (!report) return std::nullopt;
     for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
     std::cerr << "alignsim: " << e.diagnostics().size() << " error(s) in scenario '" << path << "'\n";
     return std::nullopt;
+  }
+}
+
+int prepare_outputs(const std::function<void()>& make_outputs) {
+  try {
+    make_outputs();
+    return kOk;
+  } catch (const OutputRefused& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
+  } catch (const OutputError& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kFailure;
   }
 }
 
@@ -43,21 +53,25 @@ int validate(const std::string& path) {
   std::cout << "scenario " << s->name << ": " << s->title << "\n";
   if (!s->question.empty()) std::cout << "  question    " << s->question << "\n";
   std::cout << "  horizon     " << p.start.str() << " to " << p.end.str() << " (" << p.months() << " months)\n";
-  std::cout << "  parameters  k_a = " << p.k_a << ", k_r = " << p.k_r << ", k_b = " << p.k_b
-            << ", sigma = " << p.sigma << ", shock_scale = " << p.shock_scale << "\n";
+  std::cout << "  parameters ";
+  for (const auto& row : parameter_table()) std::cout << ' ' << row.name << " = " << row.get(p);
+  std::cout << "\n";
   std::cout << "  agents      " << s->agent_count() << ":";
   for (const auto& a : s->agents) std::cout << ' ' << a.id << " (" << a.name << ", capability " << a.capability << ")";
   std::cout << "\n  issues      " << s->issue_count() << ":";
   for (const auto& i : s->issues) std::cout << ' ' << i.id;
-  int decisions = 0, uncertain = 0;
+  int decisions = 0, options = 0, uncertain = 0, context = 0;
   std::map<std::string, int> kinds;
   for (const auto& e : s->events) {
-    decisions += e.is_decision();
+    decisions += e.is_decision() && !e.is_option();
+    options += e.is_option();
     uncertain += !e.is_decision() && (e.probability < 1 || e.jitter_months > 0);
+    context += e.context;
     ++kinds[e.kind];
   }
-  std::cout << "\n  events      " << s->event_count() << ": " << s->event_count() - decisions << " scheduled ("
-            << uncertain << " with probability < 1 or jitter), " << decisions << " decisions\n";
+  std::cout << "\n  events      " << s->event_count() << ": " << s->event_count() - decisions - options
+            << " scheduled (" << uncertain << " with probability < 1 or jitter), " << decisions << " decisions, "
+            << options << " options of " << s->choices.size() << " choices; " << context << " context events\n";
   std::cout << "  by kind    ";
   for (const auto& [kind, count] : kinds) std::cout << ' ' << kind << ' ' << count;
   std::cout << "\nvalid\n";
@@ -99,31 +113,52 @@ int diff(const std::string& path_a, const std::string& path_b) {
     print_missing_lines(x, y, "-");
     print_missing_lines(y, x, "+");
   };
-  // Everything but the events, compared as text.
+  // Everything but the events and choices, compared as text.
   Scenario head_a = *a, head_b = *b;
   head_a.events.clear();
   head_b.events.clear();
+  head_a.choices.clear();
+  head_b.choices.clear();
   section("scenario, parameters, agents, issues, interests and eras", to_toml(head_a), to_toml(head_b));
-  std::vector<std::string> removed, added;
-  for (const auto& e : a->events) {
-    if (b->event_index(e.id) < 0) removed.push_back(e.id);
-  }
-  for (const auto& e : b->events) {
-    const int k = a->event_index(e.id);
-    if (k < 0) {
-      added.push_back(e.id);
-    } else {
-      section("event " + e.id, to_toml(*a, a->events[k]), to_toml(*b, e));
+  // Events and choices, matched by id.
+  const auto by_id = [&](const char* what, const auto& items_a, const auto& items_b, const auto& text_a,
+                         const auto& text_b) {
+    std::vector<std::string> removed, added;
+    for (std::size_t k = 0; k < items_a.size(); ++k) {
+      const auto it = std::find_if(items_b.begin(), items_b.end(), [&](const auto& x) { return x.id == items_a[k].id; });
+      if (it == items_b.end()) {
+        removed.push_back(items_a[k].id);
+      } else {
+        section(std::string(what) + " " + it->id, text_a(items_a[k]), text_b(*it));
+      }
     }
-  }
-  for (const auto& [title, ids] : {std::pair{"events only in " + path_a, removed}, {"events only in " + path_b, added}}) {
-    if (ids.empty()) continue;
-    differences += static_cast<int>(ids.size());
-    std::cout << title << ":\n";
-    for (const auto& id : ids) std::cout << "    " << id << '\n';
-  }
+    for (const auto& x : items_b) {
+      if (std::none_of(items_a.begin(), items_a.end(), [&](const auto& y) { return y.id == x.id; })) added.push_back(x.id);
+    }
+    for (const auto& [where, ids] : {std::pair{path_a, removed}, {path_b, added}}) {
+      if (ids.empty()) continue;
+      differences += static_cast<int>(ids.size());
+      std::cout << what << "s only in " << where << ":\n";
+      for (const auto& id : ids) std::cout << "    " << id << '\n';
+    }
+  };
+  by_id("event", a->events, b->events, [&](const Event& e) { return to_toml(*a, e); },
+        [&](const Event& e) { return to_toml(*b, e); });
+  by_id("choice", a->choices, b->choices, [&](const Choice& c) { return to_toml(*a, c); },
+        [&](const Choice& c) { return to_toml(*b, c); });
   if (differences == 0) std::cout << "no differences\n";
   return differences == 0 ? kOk : 1;
+}
+
+int check_simulate_options(const SimulateOptions& o, bool report) {
+  for (std::size_t k = 0; k < o.quantiles.size(); ++k) {
+    if (std::find(o.quantiles.begin(), o.quantiles.begin() + static_cast<std::ptrdiff_t>(k), o.quantiles[k]) !=
+        o.quantiles.begin() + static_cast<std::ptrdiff_t>(k)) {
+      if (report) std::cerr << "alignsim: --quantiles: " << o.quantiles[k] << " is given twice\n";
+      return kBadInput;
+    }
+  }
+  return kOk;
 }
 
 EnsembleOptions engine_options(const SimulateOptions& o) {
@@ -150,10 +185,20 @@ OutputInfo output_info(const SimulateOptions& o, const Scenario& scenario) {
   return info;
 }
 
-int report_simulation(const SimulateOptions& o, const EnsembleResult& result, int months, const std::string& where) {
+int finish_simulation(const SimulateOptions& o, OutputWriter& writer, const SummaryAccumulator& summary,
+                      const std::vector<std::uint64_t>& event_count, const EnsembleResult& result,
+                      std::uint64_t first_run, int months, const std::string& where) {
+  if (result.interrupted && result.runs_done == 0) {
+    std::cerr << "alignsim: interrupted before any " << (first_run ? "new " : "") << "run finished; "
+              << (first_run ? "'" + o.out + "' is as it was\n" : std::string("nothing was written\n"));
+    return kInterrupted;
+  }
+  const std::uint64_t runs = first_run + result.runs_done;
+  if (result.interrupted) writer.keep_resume_state(summary);
+  writer.finish(summary.finish(o.quantiles), event_count, runs, !result.interrupted);
   if (result.interrupted) {
-    std::cerr << "alignsim: interrupted; '" << o.out << "' holds the " << result.runs_done
-              << " runs finished (status \"partial\")\n";
+    std::cerr << "alignsim: interrupted; '" << o.out << "' holds the " << runs
+              << " runs finished (status \"partial\"); complete it with the same command and --resume\n";
     return kInterrupted;
   }
   if (!o.quiet) {
@@ -166,22 +211,46 @@ int report_simulation(const SimulateOptions& o, const EnsembleResult& result, in
 }
 
 int simulate(const SimulateOptions& o) {
-  const auto scenario = load_or_report(o.scenario);
+  if (check_simulate_options(o) != kOk) return kBadInput;
+  std::vector<std::filesystem::path> inputs;
+  const auto scenario = load_or_report(o.scenario, true, &inputs);
   if (!scenario) return kBadInput;
   const Model model(*scenario);
-  const EnsembleOptions eo = engine_options(o);
+  EnsembleOptions eo = engine_options(o);
   const OutputInfo info = output_info(o, *scenario);
 
+  // Signals only ask the run to stop from here on, before any file exists, until the file is done.
+  std::atomic<bool> stop{false};
+  const StopSignals signals(stop);
   try {
-    OutputWriter writer(o.out, *scenario, model, info);
-    g_stop.store(false);
-    auto previous_int = std::signal(SIGINT, on_signal);
-    auto previous_term = std::signal(SIGTERM, on_signal);
-    EnsembleResult result = run_ensemble(model, eo, writer, &g_stop);
-    std::signal(SIGINT, previous_int);
-    std::signal(SIGTERM, previous_term);
-    writer.finish(result.summary.finish(o.quantiles), result.event_count, result.runs_done, !result.interrupted);
-    return report_simulation(o, result, model.months(), "");
+    std::unique_ptr<PartialOutput> partial;
+    if (o.resume) partial = std::make_unique<PartialOutput>(o.out, info, eo.bins);
+    // Resuming replaces the partial file with its completion: that is what --resume asks for.
+    OutputPath out(o.out, inputs, o.overwrite || o.resume, "--out");
+    OutputWriter writer(out, *scenario, model, info);
+    SummaryAccumulator summary(model.agents(), model.months(), eo.bins);
+    std::vector<std::uint64_t> event_count(static_cast<std::size_t>(model.events()), 0);
+    if (partial) {
+      writer.copy_runs(*partial);
+      eo.first_run = partial->runs_done();
+      try {
+        summary.restore(partial->summary());
+      } catch (const std::invalid_argument&) {
+        throw OutputRefused("cannot resume '" + o.out + "': its saved state is damaged (sizes that do not fit the scenario)");
+      }
+      if (partial->event_count().size() != event_count.size()) {
+        throw OutputRefused("cannot resume '" + o.out + "': its saved event counts are damaged");
+      }
+      event_count = partial->event_count();
+      partial.reset();
+    }
+    const EnsembleResult result = run_ensemble(model, eo, writer, &stop);
+    summary.merge(result.summary);
+    for (std::size_t e = 0; e < event_count.size(); ++e) event_count[e] += result.event_count[e];
+    return finish_simulation(o, writer, summary, event_count, result, eo.first_run, model.months(), "");
+  } catch (const OutputRefused& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
   } catch (const OutputError& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kFailure;

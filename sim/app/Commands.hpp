@@ -2,6 +2,8 @@
 /// The commands of the `alignsim` program, callable without the command-line parser (tests use them).
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,9 +14,17 @@
 
 namespace alignsim::app {
 
-/// Exit codes: 0 success, 1 a runtime failure (I/O), 2 bad input (scenario, arguments),
-/// 130 interrupted (the output then holds the runs finished, status "partial").
+/// Exit codes: 0 success, 1 a failure writing an output (nothing is left under its name), 2 bad
+/// input (scenario, arguments, an output path the rule refuses: io/OutputPath.hpp), 130
+/// interrupted (the output then holds the runs finished, status "partial"; if none finished,
+/// nothing is written).
 enum Exit : int { kOk = 0, kFailure = 1, kBadInput = 2, kInterrupted = 130 };
+
+/// Runs `make_outputs`, which checks a command's outputs and makes their temporary files
+/// (io/OutputPath) before any work, and says how the command ends if it could not: kBadInput for
+/// a path the output rule refuses, kFailure for one that cannot be made, kOk when all are made.
+/// The reason goes to stderr.
+int prepare_outputs(const std::function<void()>& make_outputs);
 
 int validate(const std::string& scenario_path);
 
@@ -35,18 +45,29 @@ struct SimulateOptions {
   int deflate = 1;
   bool quiet = false;
   std::vector<double> quantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
+  bool overwrite = false;  ///< replace an existing output file
+  bool resume = false;     ///< complete the partial file `out` (same scenario, seed and options)
   std::string command_line;
 };
 
 /// `alignsim run` and `alignsim ensemble`: simulate and write the output file.
 int simulate(const SimulateOptions& options);
 
-/// Loads and validates a scenario; on failure prints every diagnostic (when `report`) and gives nullopt.
-std::optional<Scenario> load_or_report(const std::string& path, bool report = true);
+/// Loads and validates a scenario; on failure prints every diagnostic (when `report`) and gives
+/// nullopt. `files` receives every file read, so that no output is written over one of them.
+std::optional<Scenario> load_or_report(const std::string& path, bool report = true,
+                                       std::vector<std::filesystem::path>* files = nullptr);
+/// Checks what the parser does not (a quantile given twice): kOk or kBadInput, said when `report`.
+int check_simulate_options(const SimulateOptions& options, bool report = true);
 /// The engine's options and the output file's description for a simulation's options.
 EnsembleOptions engine_options(const SimulateOptions& options);
 OutputInfo output_info(const SimulateOptions& options, const Scenario& scenario);
-/// Prints how a simulation ended (on stderr) and gives its exit code: kInterrupted when it was.
-int report_simulation(const SimulateOptions& options, const EnsembleResult& result, int months, const std::string& where);
+/// Ends a simulation whose runs first_run .. first_run + result.runs_done - 1 are written (runs
+/// before first_run: the partial file resumed, in `summary` and `event_count` with the new ones):
+/// finishes the file, as partial with the summaries' state for --resume when interrupted, or
+/// writes nothing when no run finished; prints how it ended and gives the exit code.
+int finish_simulation(const SimulateOptions& options, OutputWriter& writer, const SummaryAccumulator& summary,
+                      const std::vector<std::uint64_t>& event_count, const EnsembleResult& result,
+                      std::uint64_t first_run, int months, const std::string& where);
 
 }  // namespace alignsim::app

@@ -1,14 +1,22 @@
 #include "Compare.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <filesystem>
+#include <memory>
+#include <sstream>
 #include <iostream>
 #include <map>
+#include <numeric>
+#include <optional>
 #include <stdexcept>
 
 #include "Commands.hpp"
 #include "io/OutputWriter.hpp"
+#include "scenario/ScenarioError.hpp"
+#include "scenario/ScenarioLoader.hpp"
+#include "scenario/ScenarioWriter.hpp"
 
 namespace alignsim::app {
 
@@ -48,10 +56,53 @@ struct Paired {
   }
 };
 
+const char* role_name(ComparisonTable::Role r) {
+  switch (r) {
+    case ComparisonTable::Role::Same: return "responded";
+    case ComparisonTable::Role::Changed: return "changed_by_counterfactual";
+    case ComparisonTable::Role::Only: return "in_one_scenario_only";
+  }
+  return "";
+}
+
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
   return out;
+}
+
+/// Fills the table's event roles, dates and decision flags from the two files' resolved scenarios.
+void classify_events(const std::string& base_toml, const std::string& cf_toml, ComparisonTable& t) {
+  std::optional<Scenario> a, b;
+  try {
+    a = load_scenario_text(base_toml, "base scenario");
+    b = load_scenario_text(cf_toml, "counterfactual scenario");
+  } catch (const ScenarioError&) {
+    a.reset();  // a file from another version: no roles
+  }
+  using Role = ComparisonTable::Role;
+  for (const auto& id : t.events) {
+    if (!a || !b) {
+      t.event_role.push_back(Role::Same);
+      t.event_date.push_back("");
+      t.event_decision.push_back(0);
+      continue;
+    }
+    const int i = a->event_index(id), j = b->event_index(id);
+    const Scenario& s = i >= 0 ? *a : *b;
+    const Event& e = s.events[i >= 0 ? i : j];
+    t.event_date.push_back(e.date.str());
+    t.event_decision.push_back(e.is_decision());
+    if (i < 0 || j < 0) {
+      t.event_role.push_back(Role::Only);
+      continue;
+    }
+    const Event& x = a->events[i];
+    const Event& y = b->events[j];
+    bool same = to_toml(*a, x) == to_toml(*b, y);
+    if (same && x.is_option() && y.is_option()) same = to_toml(*a, a->choices[x.choice]) == to_toml(*b, b->choices[y.choice]);
+    t.event_role.push_back(same ? Role::Same : Role::Changed);
+  }
 }
 
 }  // namespace
@@ -112,7 +163,7 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
   std::vector<float> era_a, era_b;
   const std::size_t ea = a.events.size(), eb = b.events.size();
   const std::size_t ra = a.eras.size() * n * n, rb = b.eras.size() * n * n;
-  constexpr std::uint64_t block = 65536;
+  const std::uint64_t block = std::min(base.runs_per_read(), cf.runs_per_read());  // bounded memory, whatever the files
   for (std::uint64_t first = 0; first < t.runs; first += block) {
     const std::uint64_t count = std::min(block, t.runs - first);
     base.read(first, count, em_a, era_a);
@@ -133,16 +184,68 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
   }
   for (const auto& p : eras) t.era_dyads.push_back(p.result());
   for (const auto& p : events) t.event_probability.push_back(p.result());
+  classify_events(a.scenario, b.scenario, t);
   return t;
 }
 
+namespace {
+
+/// Warnings about a comparison that is valid but cannot show anything.
+void warn_if_pointless(const CompareOptions& o) {
+  std::error_code ec;
+  if (std::filesystem::equivalent(o.base, o.cf, ec)) {
+    std::cerr << "alignsim: warning: '" << o.base << "' and '" << o.cf
+              << "' are the same file: every difference is 0\n";
+    return;
+  }
+  const EnsembleReader base(o.base), cf(o.cf);
+  if (base.header().scenario_sha256 == cf.header().scenario_sha256) {
+    std::cerr << "alignsim: warning: '" << o.base << "' and '" << o.cf
+              << "' hold the same scenario: with the same seed every difference is 0\n";
+  }
+}
+
+/// The table as CSV text.
+std::string csv_text(const ComparisonTable& t) {
+  const std::size_t n = t.agents.size();
+  std::ostringstream csv;
+  csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high,event_role\n";
+  csv.precision(9);
+  for (std::size_t e = 0; e < t.eras.size(); ++e) {
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        const auto& d = t.era_dyads[e * n * n + i * n + j];
+        csv << "alignment," << t.eras[e] << ',' << t.agents[i] << ',' << t.agents[j] << ",," << d.base << ',' << d.cf
+            << ',' << d.difference << ',' << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high
+            << ",\n";
+      }
+    }
+  }
+  for (std::size_t k = 0; k < t.events.size(); ++k) {
+    const auto& d = t.event_probability[k];
+    csv << "event_probability,,,," << t.events[k] << ',' << d.base << ',' << d.cf << ',' << d.difference << ','
+        << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high << ','
+        << role_name(t.event_role[k]) << '\n';
+  }
+  return csv.str();
+}
+
+}  // namespace
+
 int compare(const CompareOptions& o) {
+  // The outputs are checked, and their temporary files made, before any work.
+  std::unique_ptr<OutputPath> csv_out, h5_out;
+  if (const int status = prepare_outputs([&] {
+        const std::vector<std::filesystem::path> inputs = {o.base, o.cf};
+        if (!o.csv.empty()) csv_out = std::make_unique<OutputPath>(o.csv, inputs, o.overwrite, "--csv");
+        if (!o.h5.empty()) h5_out = std::make_unique<OutputPath>(o.h5, inputs, o.overwrite, "--h5");
+      })) {
+    return status;
+  }
   ComparisonTable t;
   try {
     t = compare_files(o.base, o.cf);
-  } catch (const OutputError& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
-    return kBadInput;
+    warn_if_pointless(o);
   } catch (const std::runtime_error& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kBadInput;
@@ -175,30 +278,27 @@ int compare(const CompareOptions& o) {
     std::printf("%-40s %7.4f %7.4f %+8.4f  [%+.4f, %+.4f]   [%+.4f, %+.4f]\n", t.events[k].c_str(), d.base, d.cf,
                 d.difference, d.low, d.high, d.unpaired_low, d.unpaired_high);
   }
+  // The path of the effect: decisions the counterfactual left as they were, whose probability moved.
+  std::vector<std::size_t> path;
+  for (std::size_t k = 0; k < t.events.size(); ++k) {
+    const auto& d = t.event_probability[k];
+    if (t.event_role[k] == ComparisonTable::Role::Same && t.event_decision[k] && (d.low > 0 || d.high < 0)) path.push_back(k);
+  }
+  std::stable_sort(path.begin(), path.end(), [&](std::size_t x, std::size_t y) { return t.event_date[x] < t.event_date[y]; });
+  std::printf("\nThe path of the effect: decisions the counterfactual did not change whose probability moved (95%% "
+              "interval excludes 0), by date\n");
+  if (path.empty()) std::printf("  none\n");
+  for (const std::size_t k : path) {
+    const auto& d = t.event_probability[k];
+    std::printf("  %s  %-40s %7.4f -> %7.4f  %+8.4f  [%+.4f, %+.4f]\n", t.event_date[k].c_str(), t.events[k].c_str(),
+                d.base, d.cf, d.difference, d.low, d.high);
+  }
   try {
-    if (!o.csv.empty()) {
-      std::ofstream csv(o.csv);
-      if (!csv) throw OutputError("cannot write '" + o.csv + "'");
-      csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high\n";
-      csv.precision(9);
-      for (std::size_t e = 0; e < t.eras.size(); ++e) {
-        for (std::size_t i = 0; i < n; ++i) {
-          for (std::size_t j = i + 1; j < n; ++j) {
-            const auto& d = t.era_dyads[e * n * n + i * n + j];
-            csv << "alignment," << t.eras[e] << ',' << t.agents[i] << ',' << t.agents[j] << ",," << d.base << ',' << d.cf
-                << ',' << d.difference << ',' << d.low << ',' << d.high << ',' << d.unpaired_low << ','
-                << d.unpaired_high << '\n';
-          }
-        }
-      }
-      for (std::size_t k = 0; k < t.events.size(); ++k) {
-        const auto& d = t.event_probability[k];
-        csv << "event_probability,,,," << t.events[k] << ',' << d.base << ',' << d.cf << ',' << d.difference << ','
-            << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high << '\n';
-      }
-      if (!csv.flush()) throw OutputError("cannot write '" + o.csv + "'");
+    if (csv_out) write_text_output(*csv_out, csv_text(t));
+    if (h5_out) {
+      write_comparison_h5(h5_out->temp_path(), t, h5_out->path().string());
+      h5_out->commit();
     }
-    if (!o.h5.empty()) write_comparison_h5(o.h5, t);
   } catch (const OutputError& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kFailure;

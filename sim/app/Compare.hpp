@@ -18,6 +18,7 @@ struct CompareOptions {
   std::string csv;  ///< write a CSV file too
   std::string h5;   ///< write group /comparison of a new HDF5 file too
   bool all_events = false;  ///< list events whose probability did not change, too
+  bool overwrite = false;   ///< replace existing --csv and --h5 files
 };
 
 int compare(const CompareOptions& options);

@@ -3,22 +3,20 @@
 #include <tbb/info.h>
 
 #include <atomic>
-#include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
 
 #include "io/BlockPacker.hpp"
+#include "io/OutputPath.hpp"
+#include "io/StopSignals.hpp"
 #include "model/Model.hpp"
 #include "mpi/MpiEnsemble.hpp"
 
 namespace alignsim::app {
 
 namespace {
-
-std::atomic<bool> g_mpi_stop{false};
-
-extern "C" void on_mpi_signal(int) { g_mpi_stop.store(true); }
 
 /// Rank 0's line when another rank could not do what rank 0 did (read an input, say).
 void report_other_ranks(const std::string& what) {
@@ -48,8 +46,18 @@ int under_mpi(int& argc, char**& argv, const std::function<int(detail::MpiEnsemb
 
 int simulate_mpi(const SimulateOptions& o, detail::MpiEnsemble& mpi) {
   const bool root = mpi.root();
+  if (o.resume) {
+    // The partial file an interrupted MPI job leaves keeps the summaries' state: one process completes it.
+    if (root) {
+      std::cerr << "alignsim: --resume is not supported under mpirun; complete '" << o.out
+                << "' with one process (alignsim ensemble ... --resume, docs/cluster.md)\n";
+    }
+    return kBadInput;
+  }
+  if (mpi.any(check_simulate_options(o, root) != kOk)) return kBadInput;
   // Every rank reads the scenario; only rank 0 reports what is wrong with it.
-  const auto scenario = load_or_report(o.scenario, root);
+  std::vector<std::filesystem::path> inputs;
+  const auto scenario = load_or_report(o.scenario, root, &inputs);
   if (mpi.any(!scenario)) {
     if (root && scenario) report_other_ranks("read the scenario");
     return kBadInput;
@@ -58,15 +66,17 @@ int simulate_mpi(const SimulateOptions& o, detail::MpiEnsemble& mpi) {
   const EnsembleOptions eo = engine_options(o);
   const OutputInfo info = output_info(o, *scenario);
 
+  // Signals only ask the ranks to stop from here on (mpirun passes them to every rank); rank 0
+  // checks the output rule and makes the file's temporary name before any run.
+  std::atomic<bool> stop{false};
+  const StopSignals signals(stop);
+  std::unique_ptr<OutputPath> out;
   std::unique_ptr<OutputWriter> writer;
-  if (root) {
-    try {
-      writer = std::make_unique<OutputWriter>(o.out, *scenario, model, info);
-    } catch (const OutputError& e) {
-      std::cerr << "alignsim: " << e.what() << '\n';
-    }
-  }
-  if (mpi.any(root && !writer)) return kFailure;
+  const int prepared = !root ? kOk : prepare_outputs([&] {
+    out = std::make_unique<OutputPath>(o.out, inputs, o.overwrite, "--out");
+    writer = std::make_unique<OutputWriter>(*out, *scenario, model, info);
+  });
+  if (mpi.any(prepared != kOk)) return prepared;  // rank 0 said why; the others end with 0
 
   const BlockPacker packer(model, info.runs, info.block_runs, info.deflate);
   detail::MpiEnsemble::Destination to;
@@ -77,32 +87,27 @@ int simulate_mpi(const SimulateOptions& o, detail::MpiEnsemble& mpi) {
     to.pack = [&](const RunBlock& block) { return packer.pack(block, true); };
   }
 
-  g_mpi_stop.store(false);
-  auto previous_int = std::signal(SIGINT, on_mpi_signal);
-  auto previous_term = std::signal(SIGTERM, on_mpi_signal);
   std::optional<EnsembleResult> result;
   try {
-    result.emplace(mpi.run(model, eo, to, &g_mpi_stop));
+    result.emplace(mpi.run(model, eo, to, &stop));
   } catch (const std::exception& e) {
     // The other ranks cannot finish without this one: the whole job ends, and no file is left.
     std::cerr << "alignsim: rank " << mpi.part() << ": " << e.what() << "; the job stops"
               << (root ? ", and '" + o.out + "' is not written" : std::string()) << '\n';
     writer.reset();
+    out.reset();
     mpi.abort(kFailure);
   }
-  std::signal(SIGINT, previous_int);
-  std::signal(SIGTERM, previous_term);
-  if (!root) return kOk;
+  if (!root) return result->interrupted ? kInterrupted : kOk;
+  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
   try {
-    writer->finish(result->summary.finish(o.quantiles), result->event_count, result->runs_done, !result->interrupted);
+    return finish_simulation(o, *writer, result->summary, result->event_count, *result, 0, model.months(),
+                             " on " + std::to_string(mpi.parts()) + " ranks x " + std::to_string(threads) +
+                                 (threads == 1 ? " thread" : " threads"));
   } catch (const OutputError& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kFailure;
   }
-  const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
-  return report_simulation(o, *result, model.months(),
-                           " on " + std::to_string(mpi.parts()) + " ranks x " + std::to_string(threads) +
-                               (threads == 1 ? " thread" : " threads"));
 }
 
 }  // namespace alignsim::app

@@ -3,16 +3,22 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <charconv>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <iostream>
 #include <random>
 #include <stdexcept>
 
 #include "Commands.hpp"
 #include "engine/Ensemble.hpp"
+#include "io/OutputPath.hpp"
 #include "model/Model.hpp"
 #include "scenario/ScenarioError.hpp"
 #include "scenario/ScenarioLoader.hpp"
+#include "scenario/ScenarioWriter.hpp"
 
 namespace alignsim::app {
 
@@ -20,17 +26,22 @@ namespace {
 
 struct Factor {
   std::string name;
-  double Parameters::*field;
+  const ParameterInfo* row;
   double lo, hi;
 };
 
-/// The parameters and the ranges explored by default (wide, plausible ranges for monthly rates).
+/// Every parameter of parameter_table(), over its fit bounds.
+std::vector<Factor> all_factors() {
+  std::vector<Factor> out;
+  for (const auto& row : parameter_table()) out.push_back({row.name, &row, row.fit_lo, row.fit_hi});
+  return out;
+}
+
+/// The parameters explored by default: the dynamics' (the rows before the response multipliers).
 std::vector<Factor> default_factors() {
-  return {{"k_a", &Parameters::k_a, 0.01, 0.15},
-          {"k_r", &Parameters::k_r, 0.0, 0.3},
-          {"k_b", &Parameters::k_b, 0.0, 0.1},
-          {"sigma", &Parameters::sigma, 0.0, 0.05},
-          {"shock_scale", &Parameters::shock_scale, 0.005, 0.04}};
+  auto all = all_factors();
+  all.resize(theta::kResponse);
+  return all;
 }
 
 struct Output {
@@ -70,6 +81,32 @@ Output parse_output(const Scenario& s, const std::string& spec) {
   return o;
 }
 
+/// A number as the whole of `text` (std::stod would take "0.1abc" as 0.1); nullopt otherwise.
+std::optional<double> parse_number(const std::string& text) {
+  double x = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), x);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || !std::isfinite(x)) return std::nullopt;
+  return x;
+}
+
+/// Refuses a range that the scenario checker would refuse at either end: the design moves every
+/// parameter across its whole range, so each value it takes must be one a scenario may hold.
+void check_range(const Scenario& s, const Factor& f, const std::string& spec) {
+  Scenario head = s;
+  head.events.clear();  // the parameters are checked with the agents and issues; events are not needed
+  for (const double value : {f.lo, f.hi}) {
+    f.row->set(head.parameters, value);
+    try {
+      load_scenario_text(to_toml(head), "--parameter");
+    } catch (const ScenarioError& e) {
+      char shown[32];
+      std::snprintf(shown, sizeof shown, "%.10g", value);
+      throw std::invalid_argument("--parameter '" + spec + "': " + f.name + " = " + shown +
+                                  " is a value no scenario may hold (" + e.diagnostics().at(0).message + ")");
+    }
+  }
+}
+
 std::vector<double> evaluate(const Scenario& s, const std::vector<Output>& outputs, const SensitivityOptions& opt) {
   const Model model(s);
   EnsembleOptions eo;
@@ -98,14 +135,22 @@ std::vector<double> evaluate(const Scenario& s, const std::vector<Output>& outpu
 
 int sensitivity(const SensitivityOptions& opt) {
   Scenario scenario;
+  std::vector<std::filesystem::path> inputs;
   try {
-    scenario = load_scenario(opt.scenario);
+    scenario = load_scenario(opt.scenario, &inputs);
   } catch (const ScenarioError& e) {
     std::cerr << e.what() << "\n";
     return kBadInput;
   }
+  std::unique_ptr<OutputPath> csv_out;  // checked, and made, before the work
+  if (const int status = prepare_outputs([&] {
+        if (!opt.csv.empty()) csv_out = std::make_unique<OutputPath>(opt.csv, inputs, opt.overwrite, "--csv");
+      })) {
+    return status;
+  }
   std::vector<Output> outputs;
   std::vector<Factor> factors = default_factors();
+  const std::vector<Factor> known = all_factors();
   try {
     for (const auto& spec : opt.outputs) outputs.push_back(parse_output(scenario, spec));
     if (!opt.parameters.empty()) {
@@ -113,16 +158,25 @@ int sensitivity(const SensitivityOptions& opt) {
       for (const auto& p : opt.parameters) {
         const auto eq = p.find('=');
         const auto name = p.substr(0, eq);
-        const auto it = std::find_if(factors.begin(), factors.end(), [&](const Factor& f) { return f.name == name; });
-        if (it == factors.end()) throw std::invalid_argument("--parameter '" + p + "': unknown parameter '" + name + "'");
+        const auto it = std::find_if(known.begin(), known.end(), [&](const Factor& f) { return f.name == name; });
+        if (it == known.end()) throw std::invalid_argument("--parameter '" + p + "': unknown parameter '" + name + "'");
         Factor f = *it;
         if (eq != std::string::npos) {
           const auto colon = p.find(':', eq);
-          if (colon == std::string::npos) throw std::invalid_argument("--parameter '" + p + "': expected name=lo:hi");
-          f.lo = std::stod(p.substr(eq + 1, colon - eq - 1));
-          f.hi = std::stod(p.substr(colon + 1));
+          const auto lo = colon == std::string::npos ? std::nullopt : parse_number(p.substr(eq + 1, colon - eq - 1));
+          const auto hi = colon == std::string::npos ? std::nullopt : parse_number(p.substr(colon + 1));
+          if (!lo || !hi) throw std::invalid_argument("--parameter '" + p + "': expected name=lo:hi with two numbers");
+          f.lo = *lo;
+          f.hi = *hi;
           if (!(f.lo < f.hi)) throw std::invalid_argument("--parameter '" + p + "': lo must be below hi");
+          if (f.lo < f.row->lo || f.hi > f.row->hi) {
+            std::ostringstream why;
+            why << "--parameter '" << p << "': " << name << " must lie in [" << f.row->lo << ", " << f.row->hi
+                << "], the values a scenario may hold";
+            throw std::invalid_argument(why.str());
+          }
         }
+        check_range(scenario, f, p);
         chosen.push_back(f);
       }
       factors = chosen;
@@ -155,7 +209,7 @@ int sensitivity(const SensitivityOptions& opt) {
     for (int i = k - 1; i > 0; --i) std::swap(order[i], order[draw(i + 1)]);
     const auto at = [&](const std::vector<double>& unit) {
       Scenario s = scenario;
-      for (int i = 0; i < k; ++i) s.parameters.*factors[i].field = factors[i].lo + unit[i] * (factors[i].hi - factors[i].lo);
+      for (int i = 0; i < k; ++i) factors[i].row->set(s.parameters, factors[i].lo + unit[i] * (factors[i].hi - factors[i].lo));
       return evaluate(s, outputs, opt);
     };
     std::vector<double> y = at(x);
@@ -170,15 +224,8 @@ int sensitivity(const SensitivityOptions& opt) {
     }
   }
 
-  std::ofstream csv;
-  if (!opt.csv.empty()) {
-    csv.open(opt.csv);
-    if (!csv) {
-      std::cerr << "alignsim: cannot write '" << opt.csv << "'\n";
-      return kFailure;
-    }
-    csv << "output,parameter,lo,hi,mu,mu_star,sigma,trajectories\n";
-  }
+  std::ostringstream csv;
+  csv << "output,parameter,lo,hi,mu,mu_star,sigma,trajectories\n";
   std::printf("Morris elementary effects: %d trajectories, %d levels, %llu runs per point, seed %llu\n"
               "(effect of moving a parameter across its whole range; mu* ranks importance, sigma flags\n"
               "interactions and non-linearity)\n",
@@ -201,10 +248,16 @@ int sensitivity(const SensitivityOptions& opt) {
       char range[64];
       std::snprintf(range, sizeof range, "[%g, %g]", factors[i].lo, factors[i].hi);
       std::printf("  %-12s %-16s %+10.4f %10.4f %10.4f\n", factors[i].name.c_str(), range, mu, mu_star, sigma);
-      if (csv) {
-        csv << outputs[o].spec << ',' << factors[i].name << ',' << factors[i].lo << ',' << factors[i].hi << ',' << mu
-            << ',' << mu_star << ',' << sigma << ',' << e.size() << '\n';
-      }
+      csv << outputs[o].spec << ',' << factors[i].name << ',' << factors[i].lo << ',' << factors[i].hi << ',' << mu
+          << ',' << mu_star << ',' << sigma << ',' << e.size() << '\n';
+    }
+  }
+  if (csv_out) {
+    try {
+      write_text_output(*csv_out, csv.str());
+    } catch (const OutputError& e) {
+      std::cerr << "alignsim: " << e.what() << '\n';
+      return kFailure;
     }
   }
   return kOk;

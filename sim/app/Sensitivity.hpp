@@ -19,6 +19,7 @@ struct SensitivityOptions {
   int levels = 4;
   int threads = 0;
   std::string csv;
+  bool overwrite = false;  ///< replace an existing --csv file
 };
 
 int sensitivity(const SensitivityOptions& options);

@@ -4,8 +4,10 @@
 #include <iostream>
 
 #include "CalibrateCommand.hpp"
+#include "CliChecks.hpp"
 #include "Commands.hpp"
 #include "Compare.hpp"
+#include "Export.hpp"
 #include "Sensitivity.hpp"
 #include "io/OutputWriter.hpp"
 #ifdef ALIGNSIM_MPI
@@ -24,9 +26,13 @@ std::string joined(int argc, char** argv) {
 
 void add_simulation_options(CLI::App* cmd, alignsim::app::SimulateOptions& o, bool parallel) {
   cmd->add_option("scenario", o.scenario, "Scenario entry file (TOML)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--runs,-n", o.runs, "Number of runs")->required()->check(CLI::Range(1ULL, (1ULL << 32) - 16));
-  cmd->add_option("--seed,-s", o.seed, "Random seed (a 64-bit integer)")->required();
-  cmd->add_option("--out,-o", o.out, "Output file (HDF5 / netCDF-4)")->required();
+  cmd->add_option("--runs,-n", o.runs, "Number of runs")->required()->check(alignsim::app::integer_in(1, (1ULL << 32) - 16));
+  cmd->add_option("--seed,-s", o.seed, "Random seed (a 64-bit integer)")->required()->check(alignsim::app::integer_in(0, ~0ULL));
+  cmd->add_option("--out,-o", o.out, "Output file (HDF5 / netCDF-4); an existing file is refused unless --overwrite")
+      ->required();
+  cmd->add_flag("--overwrite", o.overwrite, "Replace the output file if it exists (never an input, never a read-only file)");
+  cmd->add_flag("--resume", o.resume,
+                "Complete the partial file --out left by an interrupted run: same scenario, seed and options");
   cmd->add_option_function<std::string>(
          "--store-runs,-k",
          [&o](const std::string& k) { o.store_runs = k == "all" ? ~0ULL : std::stoull(k); },
@@ -39,8 +45,8 @@ void add_simulation_options(CLI::App* cmd, alignsim::app::SimulateOptions& o, bo
           "K|all"));
   cmd->add_option("--deflate", o.deflate, "Deflate level for stored trajectories, 0 (none) to 9")
       ->check(CLI::Range(0, 9))->capture_default_str();
-  cmd->add_option("--quantiles", o.quantiles, "Quantile levels of the summaries")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--quantiles", o.quantiles, "Quantile levels of the summaries, each once")
+      ->check(alignsim::app::number_in(0.0, 1.0))->capture_default_str();
   cmd->add_flag("--quiet,-q", o.quiet, "No progress or timing on stderr");
   if (parallel) {
     cmd->add_option("--threads,-t", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
@@ -79,6 +85,19 @@ int main(int argc, char** argv) {
   compare->add_option("--csv", compare_options.csv, "Also write the table as CSV to this file");
   compare->add_option("--h5", compare_options.h5, "Also write the table as group /comparison of this new HDF5 file");
   compare->add_flag("--all-events", compare_options.all_events, "List every event, not only those that changed");
+  compare->add_flag("--overwrite", compare_options.overwrite, "Replace the --csv and --h5 files if they exist");
+
+  alignsim::app::ExportOptions export_options;
+  auto* exporter = app.add_subcommand(
+      "export", "Write an output file as a tidy CSV table (dyad rows keyed by Correlates of War codes)");
+  exporter->add_option("file", export_options.file, "Output file of `run` or `ensemble`")->required()->check(CLI::ExistingFile);
+  exporter->add_option("--table", export_options.table,
+                       "dyad-year, dyad-month (mean, sd, quantiles of M), events (probability, month quantiles) "
+                       "or runs (each run's era means)")
+      ->required()
+      ->check(CLI::IsMember(alignsim::app::export_table_names()));
+  exporter->add_option("--out,-o", export_options.out, "CSV file to write (default: standard output)");
+  exporter->add_flag("--overwrite", export_options.overwrite, "Replace --out if it exists (never the input file)");
 
   alignsim::app::SensitivityOptions sens;
   auto* sensitivity = app.add_subcommand(
@@ -88,13 +107,15 @@ int main(int argc, char** argv) {
                           "An output: probability:EVENT_ID or mean:A-B:YYYY-MM:YYYY-MM (mean M over the months)")
       ->required();
   sensitivity->add_option("--parameter", sens.parameters,
-                          "A parameter to vary, name or name=lo:hi (default: k_a, k_r, k_b, sigma, shock_scale)");
-  sensitivity->add_option("--runs,-n", sens.runs, "Runs per design point")->capture_default_str()->check(CLI::Range(16ULL, 1ULL << 30));
-  sensitivity->add_option("--seed,-s", sens.seed, "Seed of the runs and of the design")->capture_default_str();
+                          "A parameter to vary, name or name=lo:hi (default: k_a, k_r, k_b, sigma, shock_scale, k_p, k_0)");
+  sensitivity->add_option("--runs,-n", sens.runs, "Runs per design point")->capture_default_str()->check(alignsim::app::integer_in(16, 1ULL << 30));
+  sensitivity->add_option("--seed,-s", sens.seed, "Seed of the runs and of the design")->capture_default_str()
+      ->check(alignsim::app::integer_in(0, ~0ULL));
   sensitivity->add_option("--trajectories,-r", sens.trajectories, "Morris trajectories")->capture_default_str()->check(CLI::Range(2, 1000));
   sensitivity->add_option("--levels,-p", sens.levels, "Grid levels")->capture_default_str()->check(CLI::Range(2, 100));
   sensitivity->add_option("--threads,-t", sens.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   sensitivity->add_option("--csv", sens.csv, "Also write the table as CSV");
+  sensitivity->add_flag("--overwrite", sens.overwrite, "Replace the --csv file if it exists");
 
   alignsim::app::CalibrateCommand calibrate(app);
 
@@ -109,6 +130,19 @@ int main(int argc, char** argv) {
       "ensemble", "Simulate runs 0..N-1 in parallel, streaming to the output file (same data as `run`)");
   add_simulation_options(ensemble, ensemble_options, true);
 
+  // A first word that names no command: say so (CLI11 would only ask for a command).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "alignsim: unknown command '" << argv[1] << "'; the commands are " << names << "\n";
+      return alignsim::app::kBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -136,6 +170,7 @@ int main(int argc, char** argv) {
   if (*resolve) return alignsim::app::resolve(resolve_path);
   if (*diff) return alignsim::app::diff(diff_a, diff_b);
   if (*compare) return alignsim::app::compare(compare_options);
+  if (*exporter) return alignsim::app::export_file(export_options);
   if (*sensitivity) return alignsim::app::sensitivity(sens);
   auto& options = *run ? run_options : ensemble_options;
   options.command_line = joined(argc, argv);

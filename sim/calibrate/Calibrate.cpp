@@ -12,7 +12,12 @@
 namespace alignsim {
 
 const std::vector<std::string>& free_variable_groups() {
-  static const std::vector<std::string> groups = {"k_a", "k_r", "k_b", "sigma", "shock_scale", "b0"};
+  static const std::vector<std::string> groups = [] {
+    std::vector<std::string> g;
+    for (const auto& row : parameter_table()) g.push_back(row.name);
+    g.push_back("b0");
+    return g;
+  }();
   return groups;
 }
 
@@ -27,30 +32,24 @@ std::vector<FreeVariable> free_variables(const Scenario& s, const std::vector<st
     }
   }
   const auto wanted = [&](const std::string& g) { return std::find(groups.begin(), groups.end(), g) != groups.end(); };
-  using K = FreeVariable::Kind;
   std::vector<FreeVariable> out;
-  // Bounds (docs/calibration.md): k_a from a 5-month to a 6-year shock half-life; reciprocity and
-  // balance up to a few times their defaults; noise from barely any to 0.05 a month; the shock
-  // scale within +-50% of the 0.02 alignment units per Goldstein point the events are coded with.
-  const struct { K kind; const char* name; double lo, hi; } parameters[] = {
-      {K::KA, "k_a", 0.01, 0.15},     {K::KR, "k_r", 0.0, 0.3},
-      {K::KB, "k_b", 0.0, 0.15},      {K::Sigma, "sigma", 0.005, 0.05},
-      {K::ShockScale, "shock_scale", 0.01, 0.03},
-  };
-  for (const auto& p : parameters) {
-    if (!wanted(p.name)) continue;
+  // Bounds: each parameter's fit bounds (docs/calibration.md).
+  const auto& table = parameter_table();
+  for (std::size_t p = 0; p < table.size(); ++p) {
+    if (!wanted(table[p].name)) continue;
     FreeVariable v;
-    v.kind = p.kind;
-    v.name = p.name;
-    v.lo = p.lo;
-    v.hi = p.hi;
+    v.kind = FreeVariable::Kind::Parameter;
+    v.name = table[p].name;
+    v.parameter = static_cast<int>(p);
+    v.lo = table[p].fit_lo;
+    v.hi = table[p].fit_hi;
     out.push_back(v);
   }
   if (wanted("b0")) {
     for (int k = 0; k < s.event_count(); ++k) {
       if (!s.events[k].is_decision()) continue;
       FreeVariable v;
-      v.kind = K::Intercept;
+      v.kind = FreeVariable::Kind::Intercept;
       v.name = "b0:" + s.events[k].id;
       v.event = k;
       const double b0 = s.events[k].decision->b0;
@@ -64,27 +63,15 @@ std::vector<FreeVariable> free_variables(const Scenario& s, const std::vector<st
 }
 
 double value_of(const Scenario& s, const FreeVariable& v) {
-  using K = FreeVariable::Kind;
-  switch (v.kind) {
-    case K::KA: return s.parameters.k_a;
-    case K::KR: return s.parameters.k_r;
-    case K::KB: return s.parameters.k_b;
-    case K::Sigma: return s.parameters.sigma;
-    case K::ShockScale: return s.parameters.shock_scale;
-    case K::Intercept: return s.events[v.event].decision->b0;
-  }
-  return 0;
+  if (v.kind == FreeVariable::Kind::Intercept) return s.events[v.event].decision->b0;
+  return parameter_table()[v.parameter].get(s.parameters);
 }
 
 void set_value(Scenario& s, const FreeVariable& v, double x) {
-  using K = FreeVariable::Kind;
-  switch (v.kind) {
-    case K::KA: s.parameters.k_a = x; break;
-    case K::KR: s.parameters.k_r = x; break;
-    case K::KB: s.parameters.k_b = x; break;
-    case K::Sigma: s.parameters.sigma = x; break;
-    case K::ShockScale: s.parameters.shock_scale = x; break;
-    case K::Intercept: s.events[v.event].decision->b0 = x; break;
+  if (v.kind == FreeVariable::Kind::Intercept) {
+    s.events[v.event].decision->b0 = x;
+  } else {
+    parameter_table()[v.parameter].set(s.parameters, x);
   }
 }
 

@@ -14,23 +14,25 @@
 
 namespace alignsim {
 
-/// One free number: a model parameter, or the intercept b0 of one decision event.
+/// One free number: a model parameter (a row of parameter_table()), or the intercept b0 of one
+/// decision event.
 struct FreeVariable {
-  enum class Kind { KA, KR, KB, Sigma, ShockScale, Intercept };
-  Kind kind = Kind::KA;
-  std::string name;  ///< "k_a", ..., "shock_scale", or "b0:EVENT_ID"
-  int event = -1;    ///< Intercept: index into Scenario::events
+  enum class Kind { Parameter, Intercept };
+  Kind kind = Kind::Parameter;
+  std::string name;    ///< the parameter's name, or "b0:EVENT_ID"
+  int parameter = -1;  ///< Parameter: index into parameter_table()
+  int event = -1;      ///< Intercept: index into Scenario::events
   double lo = 0, hi = 1;
   double start = 0;  ///< the scenario's value (clamped into the bounds)
 };
 
-/// The names `free_variables` accepts: the five parameters and "b0" (every decision's intercept).
+/// The names `free_variables` accepts: every parameter of parameter_table() and "b0" (every
+/// decision's intercept).
 const std::vector<std::string>& free_variable_groups();
 
-/// The free variables of a scenario for the given groups (default: all), with their bounds:
-/// k_a [0.01, 0.15], k_r [0, 0.3], k_b [0, 0.15], sigma [0.005, 0.05], shock_scale [0.01, 0.03]
-/// (the Goldstein scale's 0.02 +- 50%), each decision's b0 within +-3 of the scenario's value.
-/// Throws std::invalid_argument for an unknown group name.
+/// The free variables of a scenario for the given groups (default: all), with their bounds: a
+/// parameter's fit bounds from parameter_table(), each decision's b0 within +-3 of the scenario's
+/// value. Throws std::invalid_argument for an unknown group name.
 std::vector<FreeVariable> free_variables(const Scenario& s, const std::vector<std::string>& groups = {});
 
 /// Reads / sets the variables' values in a scenario.

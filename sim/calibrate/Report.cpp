@@ -53,6 +53,8 @@ std::string describe(const Scenario& s, const Target& t) {
   switch (t.statistic) {
     case Statistic::Level: return "level " + dyad(s, t.dyad) + " " + window(t.dyad);
     case Statistic::Change: return "change " + dyad(s, t.dyad) + " " + t.dyad.from.str() + " to " + t.dyad.to.str();
+    case Statistic::Persistence:
+      return "persistence " + dyad(s, t.dyad) + " from " + t.dyad.from.str() + " for " + std::to_string(t.months) + " months";
     case Statistic::Ordering:
       return "ordering " + dyad(s, t.lower) + " " + window(t.lower) + " < " + dyad(s, t.higher) + " " + window(t.higher);
   }
@@ -86,7 +88,13 @@ std::string report_markdown(const Scenario& s, const TargetSet& targets, const C
   o << "| | before | after |\n|---|---|---|\n";
   o << "| targets met | " << before.targets_met << " / " << nt << " | " << after.targets_met << " / " << nt << " |\n";
   o << "| decisions met | " << before.decisions_met << " / " << nd << " | " << after.decisions_met << " / " << nd << " |\n";
-  o << "| loss | " << fmt(before.loss, "%.5f") << " | " << fmt(after.loss, "%.5f") << " |\n";
+  o << "| fitted targets and decisions met | " << before.fitted_met << " / " << before.fitted << " | " << after.fitted_met
+    << " / " << after.fitted << " |\n";
+  if (after.held_out > 0) {
+    o << "| held-out targets and decisions met (not fitted) | " << before.held_out_met << " / " << before.held_out << " | "
+      << after.held_out_met << " / " << after.held_out << " |\n";
+  }
+  o << "| loss (fitted only) | " << fmt(before.loss, "%.5f") << " | " << fmt(after.loss, "%.5f") << " |\n";
   const double prior = prior_penalty(r.variables, info.final_values, info.options.prior_weight);
   o << "| objective (loss + prior term) | " << fmt(r.start_objective, "%.5f") << " | " << fmt(after.loss + prior, "%.5f")
     << " |\n\n";
@@ -101,26 +109,27 @@ std::string report_markdown(const Scenario& s, const TargetSet& targets, const C
   }
 
   o << "\n## Targets\n\nStatistics of the ensemble median of M; an ordering's value is level(higher) - level(lower).\n\n";
-  o << "| target | statistic | band | before | after | met |\n|---|---|---|---|---|---|\n";
+  o << "| target | statistic | band | before | after | met | fitted |\n|---|---|---|---|---|---|---|\n";
   for (int k = 0; k < nt; ++k) {
     const auto& t = targets.targets[k];
     o << "| `" << t.id << "` | " << describe(s, t) << " | " << band(after.targets[k]) << " | "
       << fmt(before.targets[k].value) << (before.targets[k].met ? "" : " (not met)") << " | " << fmt(after.targets[k].value)
-      << " | " << yes(after.targets[k].met) << " |\n";
+      << " | " << yes(after.targets[k].met) << " | " << (t.held_out ? "held out" : "fitted") << " |\n";
   }
 
   if (nd > 0) {
     o << "\n## Decisions\n\nShare of runs in which the event happens within the given months of its date (at least), "
          "or at all (at most).\n\n";
-    o << "| event | date | expected | before | after | met |\n|---|---|---|---|---|---|\n";
+    o << "| event | date | expected | before | after | met | fitted |\n|---|---|---|---|---|---|---|\n";
     for (int k = 0; k < nd; ++k) {
       const auto& d = targets.decisions[k];
       const std::string expected = d.at_least ? ">= " + fmt(d.share, "%.2f") + " within " +
-                                                    std::to_string(d.within_months) + " months"
+                                                    std::to_string(d.within_months) + " months" +
+                                                    (d.cap < 1 ? ", <= " + fmt(d.cap, "%.2f") + " at all" : std::string())
                                               : "<= " + fmt(d.share, "%.2f") + " at all";
       o << "| `" << d.id << "` | " << s.events[d.event].date.str() << " | " << expected << " | "
         << fmt(before.decisions[k].value) << " | " << fmt(after.decisions[k].value) << " | " << yes(after.decisions[k].met)
-        << " |\n";
+        << " | " << (d.held_out ? "held out" : "fitted") << " |\n";
     }
   }
 
@@ -174,6 +183,10 @@ std::string report_json(const Scenario& s, const TargetSet& targets, const Calib
     << ", \"of\": " << targets.targets.size() << "},\n";
   o << "  \"decisions_met\": {\"before\": " << before.decisions_met << ", \"after\": " << after.decisions_met
     << ", \"of\": " << targets.decisions.size() << "},\n";
+  o << "  \"fitted_met\": {\"before\": " << before.fitted_met << ", \"after\": " << after.fitted_met
+    << ", \"of\": " << after.fitted << "},\n";
+  o << "  \"held_out_met\": {\"before\": " << before.held_out_met << ", \"after\": " << after.held_out_met
+    << ", \"of\": " << after.held_out << "},\n";
   o << "  \"free\": [\n";
   for (std::size_t k = 0; k < r.variables.size(); ++k) {
     const auto& v = r.variables[k];
@@ -191,7 +204,8 @@ std::string report_json(const Scenario& s, const TargetSet& targets, const Calib
       << ", \"what\": " << quoted(describe(s, t)) << ", \"band\": [" << json_number(a.lo) << ", " << json_number(a.hi)
       << "], \"before\": {\"value\": " << json_number(b.value) << ", \"met\": " << (b.met ? "true" : "false")
       << ", \"loss\": " << json_number(b.loss) << "}, \"after\": {\"value\": " << json_number(a.value)
-      << ", \"met\": " << (a.met ? "true" : "false") << ", \"loss\": " << json_number(a.loss) << "}}"
+      << ", \"met\": " << (a.met ? "true" : "false") << ", \"loss\": " << json_number(a.loss)
+      << "}, \"held_out\": " << (t.held_out ? "true" : "false") << ", \"last\": " << quoted(t.last().str()) << "}"
       << (k + 1 < targets.targets.size() ? "," : "") << "\n";
   }
   o << "  ],\n  \"decisions\": [\n";
@@ -202,8 +216,10 @@ std::string report_json(const Scenario& s, const TargetSet& targets, const Calib
     o << "    {\"event\": " << quoted(d.id) << ", \"date\": " << quoted(s.events[d.event].date.str())
       << ", \"expect\": " << quoted(d.at_least ? "at_least" : "at_most") << ", \"share\": " << json_number(d.share)
       << ", \"within_months\": " << (d.at_least ? std::to_string(d.within_months) : std::string("null"))
+      << ", \"cap\": " << json_number(d.cap) << ", \"share_at_all\": " << json_number(a.any)
       << ", \"before\": {\"value\": " << json_number(b.value) << ", \"met\": " << (b.met ? "true" : "false")
-      << "}, \"after\": {\"value\": " << json_number(a.value) << ", \"met\": " << (a.met ? "true" : "false") << "}}"
+      << "}, \"after\": {\"value\": " << json_number(a.value) << ", \"met\": " << (a.met ? "true" : "false")
+      << "}, \"held_out\": " << (d.held_out ? "true" : "false") << ", \"last\": " << quoted(d.last.str()) << "}"
       << (k + 1 < targets.decisions.size() ? "," : "") << "\n";
   }
   o << "  ],\n  \"loss_trace\": [";

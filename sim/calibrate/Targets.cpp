@@ -2,14 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <deque>
 #include <map>
+#include <random>
 #include <regex>
-#include <sstream>
+#include <set>
 #include <toml.hpp>
 
 #include "scenario/ScenarioError.hpp"
 #include "scenario/TomlFields.hpp"
+#include "scenario/TomlFile.hpp"
 
 namespace alignsim {
 
@@ -18,8 +20,28 @@ const char* statistic_name(Statistic s) {
     case Statistic::Level: return "level";
     case Statistic::Change: return "change";
     case Statistic::Ordering: return "ordering";
+    case Statistic::Persistence: return "persistence";
   }
   return "?";
+}
+
+Month Target::last() const {
+  switch (statistic) {
+    case Statistic::Ordering: return std::max(lower.to, higher.to);
+    default: return dyad.to;
+  }
+}
+
+void hold_out_after(TargetSet& targets, Month cutoff) {
+  for (auto& t : targets.targets) t.held_out = cutoff < t.last();
+  for (auto& d : targets.decisions) d.held_out = cutoff < d.last;
+}
+
+void hold_out_random(TargetSet& targets, double share, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::bernoulli_distribution coin(share);
+  for (auto& t : targets.targets) t.held_out = coin(engine);
+  for (auto& d : targets.decisions) d.held_out = coin(engine);
 }
 
 namespace {
@@ -122,7 +144,15 @@ class Reader {
       }
     }
     target.text = f.string("text", true, "the essay's statement in the project's words").value_or("");
-    if (const Value* source = f.need("source", "an array of paragraph numbers of the source essay")) {
+    target.weight = f.number("weight", false, 0, 10, "a weight in [0, 10]").value_or(1.0);
+    const Value* reference = f.find("reference");
+    if (reference) {
+      target.reference = f.string("reference", false, "the data set(s) the target rests on").value_or("");
+      if (f.find("source")) {
+        d_.at(*reference, context + ": give 'source' (essay paragraphs) or 'reference' (a data set), not both");
+        ok = false;
+      }
+    } else if (const Value* source = f.need("source", "an array of paragraph numbers of the source essay, or 'reference'")) {
       if (!source->is_array() || source->as_array().empty()) {
         d_.at(*source, context + ": 'source' must cite at least one paragraph (an array of integers >= 1)");
         ok = false;
@@ -139,7 +169,7 @@ class Reader {
     } else {
       ok = false;
     }
-    const auto statistic = f.string("statistic", true, "\"level\", \"change\" or \"ordering\"");
+    const auto statistic = f.string("statistic", true, "\"level\", \"change\", \"ordering\" or \"persistence\"");
     if (!statistic) {
       f.skip_unknown();
       return;
@@ -177,6 +207,27 @@ class Reader {
         ok = false;
       }
       ok = band(f, target) && ok;
+    } else if (*statistic == "persistence") {
+      target.statistic = Statistic::Persistence;
+      target.dyad.a = agent(f, "a");
+      target.dyad.b = agent(f, "b");
+      ok = target.dyad.a >= 0 && target.dyad.b >= 0 && ok;
+      if (target.dyad.a >= 0 && target.dyad.a == target.dyad.b) {
+        d_.at(*f.find("b"), context + ": 'a' and 'b' must be two different agents");
+        ok = false;
+      }
+      const auto from = f.month("from", true);
+      const auto months = f.integer("months", true, 1, 1200, "a number of months in [1, 1200]");
+      if (from && months) {
+        target.dyad.from = *from;
+        target.months = static_cast<int>(*months);
+        target.dyad.to = *from + (target.months - 1);
+        ok = in_horizon(*f.find("from"), context + " from", *from) && ok;
+        ok = in_horizon(*f.find("months"), context + " from + months", target.dyad.to) && ok;
+      } else {
+        ok = false;
+      }
+      ok = band(f, target) && ok;
     } else if (*statistic == "ordering") {
       target.statistic = Statistic::Ordering;
       for (const char* side : {"lower", "higher"}) {
@@ -199,7 +250,7 @@ class Reader {
         (std::string(side) == "lower" ? target.lower : target.higher) = *w;
       }
     } else {
-      d_.at(*f.find("statistic"), context + ": 'statistic' must be \"level\", \"change\" or \"ordering\", found \"" +
+      d_.at(*f.find("statistic"), context + ": 'statistic' must be \"level\", \"change\", \"ordering\" or \"persistence\", found \"" +
                                       *statistic + "\"");
       f.skip_unknown();
       return;
@@ -235,11 +286,17 @@ class Reader {
     const Value* at_least = f.find("at_least");
     const Value* at_most = f.find("at_most");
     const Value* within = f.find("within_months");
-    if ((at_least != nullptr) == (at_most != nullptr)) {
-      d_.at(v, context + ": give exactly one of 'at_least' (a share of runs in which it happens near its date) "
-                         "or 'at_most' (a share of runs in which it happens at all)");
+    if (!at_least && !at_most) {
+      d_.at(v, context + ": give 'at_least' (a share of runs in which it happens near its date), 'at_most' (a share "
+                         "of runs in which it happens at all), or both");
       ok = false;
     } else if (at_least) {
+      if (at_most) {
+        const auto cap = f.check_number(*at_most, "at_most", 0, 1, "a share of runs in [0, 1]");
+        ok = cap && ok;
+        d.cap = cap.value_or(1.0);
+        explicit_cap_.insert(out.decisions.size());
+      }
       d.at_least = true;
       const auto share = f.check_number(*at_least, "at_least", 0, 1, "a share of runs in [0, 1]");
       if (!within) {
@@ -254,6 +311,7 @@ class Reader {
       }
       ok = share && ok;
       d.share = share.value_or(0);
+      if (d.event >= 0) d.last = s_.events[d.event].date + d.within_months;
     } else {
       d.at_least = false;
       const auto share = f.check_number(*at_most, "at_most", 0, 1, "a share of runs in [0, 1]");
@@ -263,74 +321,112 @@ class Reader {
       }
       ok = share && ok;
       d.share = share.value_or(0);
+      if (d.event >= 0) {
+        const Event& e = s_.events[d.event];
+        d.last = e.is_option() ? s_.choices[e.choice].to : e.decision->to;
+      }
     }
     if (ok) out.decisions.push_back(std::move(d));
   }
 
-  TargetSet read(const Value& root, const std::string& path) {
+  TargetSet read(const Value& root, const std::string& path, const std::filesystem::path& dir) {
     TargetSet out;
     out.path = path;
-    {
-      Fields top(root, path, d_);
-      std::map<std::string, const Value*> seen;
-      std::map<int, const Value*> seen_events;
-      for (const char* key : {"targets", "decisions"}) {
-        const Value* list = top.find(key);
-        if (!list) continue;
-        if (!list->is_array()) {
-          d_.at(*list, path + ": '" + key + "' must be an array of tables ([[" + key + "]]), found " + type_name(*list));
-          continue;
-        }
-        for (const auto& item : list->as_array()) {
-          if (!item.is_table()) {
-            d_.at(item, path + ": each element of '" + key + "' must be a table, found " + type_name(item));
-          } else if (std::string(key) == "targets") {
-            read_target(item, out, seen);
-          } else {
-            read_decision(item, out, seen_events);
-          }
-        }
-      }
-      if (!top.find("targets")) d_.in_file(path, "no [[targets]] in the file");
+    std::map<std::string, const Value*> seen;
+    std::map<int, const Value*> seen_events;
+    read_document(root, path, dir, out, seen, seen_events, {std::filesystem::path(path)});
+    for (std::size_t k = 0; k < out.decisions.size(); ++k) {
+      auto& d = out.decisions[k];
+      if (d.at_least && !explicit_cap_.count(k) && s_.events[d.event].decision->near_certain.empty()) d.cap = default_cap_;
     }
+    if (out.targets.empty() && d_.empty()) d_.in_file(path, "no [[targets]] in the file or the files it includes");
     d_.throw_if_any();
     return out;
   }
 
-  void syntax(const toml::exception& e) {
-    d_.add(detail::syntax_diagnostic(e));
-    d_.throw_if_any();
+  Diagnostics& diagnostics() { return d_; }
+  /// Bytes the targets file and the files it includes may still hold together.
+  std::size_t& budget() { return budget_; }
+
+  /// One file's [[targets]] and [[decisions]], then those of the files it includes (relative to it).
+  /// The entry file may set `decisions_at_most`, the cap of every `at_least` decision whose entry sets
+  /// none and whose event is not near-certain.
+  void read_document(const Value& root, const std::string& path, const std::filesystem::path& dir, TargetSet& out,
+                     std::map<std::string, const Value*>& seen, std::map<int, const Value*>& seen_events,
+                     std::vector<std::filesystem::path> stack) {
+    Fields top(root, path, d_);
+    if (stack.size() == 1) {
+      default_cap_ = top.number("decisions_at_most", false, 0, 1, "a share of runs in [0, 1]").value_or(1.0);
+    }
+    for (const char* key : {"targets", "decisions"}) {
+      const Value* list = top.find(key);
+      if (!list) continue;
+      if (!list->is_array()) {
+        d_.at(*list, path + ": '" + key + "' must be an array of tables ([[" + key + "]]), found " + type_name(*list));
+        continue;
+      }
+      for (const auto& item : list->as_array()) {
+        if (!item.is_table()) {
+          d_.at(item, path + ": each element of '" + key + "' must be a table, found " + type_name(item));
+        } else if (std::string(key) == "targets") {
+          read_target(item, out, seen);
+        } else {
+          read_decision(item, out, seen_events);
+        }
+      }
+    }
+    const auto* includes = top.array("include", false, "an array of targets files, relative to this file");
+    if (!includes) return;
+    for (const auto& inc : *includes) {
+      if (!inc.is_string()) {
+        d_.at(inc, path + ": 'include' entries must be file paths (strings), found " + type_name(inc));
+        continue;
+      }
+      const std::filesystem::path rel = inc.as_string().str;
+      const auto full = rel.is_absolute() ? rel : dir / rel;
+      std::error_code ec;
+      const auto canonical = std::filesystem::weakly_canonical(full, ec);
+      if (std::find(stack.begin(), stack.end(), canonical) != stack.end() || std::find(stack.begin(), stack.end(), full) != stack.end()) {
+        d_.at(inc, path + ": include cycle: '" + rel.string() + "' is already being read");
+        continue;
+      }
+      // Read within the limits of every TOML file, the entry file and its includes sharing one budget.
+      const std::string shown = (std::filesystem::path(path).parent_path() / rel).string();
+      auto document = detail::read_toml_file(full, shown, &inc, budget_, d_, "targets file");
+      if (!document) continue;
+      documents_.push_back(std::move(*document));
+      auto next = stack;
+      next.push_back(canonical);
+      read_document(documents_.back(), shown, full.parent_path(), out, seen, seen_events, next);
+    }
   }
 
  private:
   const Scenario& s_;
   Diagnostics d_;
+  std::deque<Value> documents_;  ///< included files, alive while their values are referenced
+  std::size_t budget_ = detail::kMaxTomlBytes;
+  double default_cap_ = 1.0;
+  std::set<std::size_t> explicit_cap_;  ///< decisions whose entry sets its own cap
 };
 
 }  // namespace
 
-TargetSet load_targets_text(const std::string& text, const std::string& name, const Scenario& scenario) {
+TargetSet load_targets_text(const std::string& text, const std::string& name, const Scenario& scenario,
+                            const std::filesystem::path& base_dir) {
   Reader r(scenario);
-  std::istringstream in(text);
-  try {
-    const Value root = toml::parse<toml::discard_comments, std::map, std::vector>(in, name);
-    return r.read(root, name);
-  } catch (const toml::syntax_error& e) {
-    r.syntax(e);
-  }
+  if (const auto root = detail::parse_toml_text(text, name, r.diagnostics())) return r.read(*root, name, base_dir);
+  r.diagnostics().throw_if_any();
   return {};
 }
 
 TargetSet load_targets(const std::filesystem::path& path, const Scenario& scenario) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ScenarioError({{path.string(), 0, 0,
-                          "cannot open targets file '" + path.string() + "': " +
-                              (std::filesystem::exists(path) ? "permission denied or not a file" : "no such file")}});
+  Reader r(scenario);
+  if (const auto root = detail::read_toml_file(path, path.string(), nullptr, r.budget(), r.diagnostics(), "targets file")) {
+    return r.read(*root, path.string(), path.parent_path());
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_targets_text(text.str(), path.string(), scenario);
+  r.diagnostics().throw_if_any();
+  return {};
 }
 
 }  // namespace alignsim

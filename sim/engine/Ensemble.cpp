@@ -46,7 +46,8 @@ class BlockObserver final : public BatchObserver {
 
 class Progress {
  public:
-  Progress(bool enabled, std::uint64_t total) : enabled_(enabled && isatty(STDERR_FILENO)), total_(total) {}
+  Progress(bool enabled, std::uint64_t first, std::uint64_t total)
+      : enabled_(enabled && isatty(STDERR_FILENO)), first_(first), total_(total) {}
   ~Progress() {
     if (shown_) std::fputc('\n', stderr);
   }
@@ -56,7 +57,7 @@ class Progress {
     if (done < total_ && now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    const double rate = elapsed > 0 ? static_cast<double>(done - first_) / elapsed : 0.0;
     const double left = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
     const int width = 30;
     const int filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(total_));
@@ -69,7 +70,7 @@ class Progress {
 
  private:
   bool enabled_;
-  std::uint64_t total_;
+  std::uint64_t first_, total_;
   bool shown_ = false;
   Clock::time_point start_ = Clock::now();
   Clock::time_point last_{};
@@ -112,6 +113,7 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   const auto block_size = static_cast<std::uint64_t>(block_runs);
   const std::uint64_t end = options.end_run ? options.end_run : options.runs;
   if (end > options.runs) throw std::invalid_argument("the range of runs ends after the last run");
+  if (options.first_run > end) throw std::invalid_argument("the first run is past the end of the range of runs");
   if (options.first_run < end && options.first_run % block_size != 0) {
     throw std::invalid_argument("the range of runs must start at a block boundary");
   }
@@ -132,7 +134,8 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
 
   EnsembleResult result{0, end, false, SummaryAccumulator(n, model.months(), options.bins),
                         std::vector<std::uint64_t>(static_cast<std::size_t>(events), 0), 0.0};
-  Progress progress(options.progress, runs_of_part(options.first_run, end, block_size, options.part, options.parts));
+  const std::uint64_t part_runs = runs_of_part(options.first_run, end, block_size, options.part, options.parts);
+  Progress progress(options.progress, options.first_run, options.first_run + part_runs);
   const auto started = Clock::now();
   std::uint64_t next_block = own_block(options.first_run / block_size, options.part, options.parts);
 
@@ -186,10 +189,10 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
     std::unique_ptr<RunBlock> block(raw);
     sink.write_block(*block);
     result.runs_done += static_cast<std::uint64_t>(block->count);
-    progress.update(result.runs_done);
+    progress.update(options.first_run + result.runs_done);
   };
 
-  if (runs_of_part(options.first_run, end, block_size, options.part, options.parts) == 0) return result;
+  if (part_runs == 0) return result;
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_pipeline(static_cast<std::size_t>(2 * threads),

@@ -17,7 +17,7 @@ namespace alignsim {
 struct EnsembleOptions {
   std::uint64_t runs = 1000;       ///< the ensemble's runs, 0 .. runs - 1; 1 .. 2^32 - 16
   /// Simulate only runs first_run .. end_run - 1 (end_run 0: runs). Blocks are laid out from run 0,
-  /// so first_run must be a multiple of the effective block size.
+  /// so first_run must be a multiple of the effective block size (resuming: the runs a partial file holds).
   std::uint64_t first_run = 0;
   std::uint64_t end_run = 0;
   /// Simulate only the blocks whose index (first run / block size) is `part` modulo `parts`: one
@@ -64,7 +64,9 @@ class DiscardSink final : public BlockSink {
 };
 
 struct EnsembleResult {
-  std::uint64_t runs_done = 0;  ///< runs simulated and written (one process: runs 0 .. runs_done - 1)
+  /// Runs simulated and written by this call (the summaries hold those): one process from
+  /// first_run, runs first_run .. next_run - 1.
+  std::uint64_t runs_done = 0;
   /// Every block of the range (and part) that starts below next_run was simulated and written, and
   /// none from it on: end_run when the range was finished.
   std::uint64_t next_run = 0;

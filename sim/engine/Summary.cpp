@@ -164,6 +164,31 @@ void SummaryAccumulator::merge_words(const std::uint64_t* w, std::size_t count) 
   }
 }
 
+SummaryAccumulator::State SummaryAccumulator::state() const {
+  State out;
+  out.runs = runs_;
+  out.sum = sum_;
+  out.sum_squares.reserve(2 * sum_squares_.size());
+  for (const u128 v : sum_squares_) {
+    out.sum_squares.push_back(static_cast<std::uint64_t>(v));
+    out.sum_squares.push_back(static_cast<std::uint64_t>(v >> 64));
+  }
+  out.histogram = hist_;
+  return out;
+}
+
+void SummaryAccumulator::restore(const State& s) {
+  if (s.sum.size() != sum_.size() || s.sum_squares.size() != 2 * sum_squares_.size() || s.histogram.size() != hist_.size()) {
+    throw std::invalid_argument("a saved summary state of another shape (agents, months or histogram bins)");
+  }
+  runs_ = s.runs;
+  sum_ = s.sum;
+  for (std::size_t c = 0; c < sum_squares_.size(); ++c) {
+    sum_squares_[c] = (static_cast<u128>(s.sum_squares[2 * c + 1]) << 64) | s.sum_squares[2 * c];
+  }
+  hist_ = s.histogram;
+}
+
 Summary SummaryAccumulator::finish(const std::vector<double>& quantiles) const {
   __extension__ typedef __int128 i128;
   Summary out;

@@ -32,6 +32,8 @@ class DyadBuffer {
   /// Stores M of the batch's lanes at month t as runs offset .. offset + kLanes - 1.
   void record(int t, const BatchState& state, int offset);
   const float* row(int t, int dyad) const { return &m_[(static_cast<std::size_t>(t) * dyads_ + dyad) * capacity_]; }
+  /// The same row to fill, for callers that build M themselves (e.g. yearly means read from a file).
+  float* row(int t, int dyad) { return &m_[(static_cast<std::size_t>(t) * dyads_ + dyad) * capacity_]; }
   int agents() const { return agents_; }
   int dyads() const { return dyads_; }
   int months() const { return months_; }
@@ -72,6 +74,19 @@ class SummaryAccumulator {
   void merge_words(const std::uint64_t* words, std::size_t count);
 
   Summary finish(const std::vector<double>& quantiles) const;
+
+  /// The exact state: saved with a partial output file so that a resumed ensemble ends with the
+  /// same bits as one never interrupted.
+  struct State {
+    std::uint64_t runs = 0;
+    std::vector<std::int64_t> sum;           ///< [t][dyad] sum of round-toward-zero(M * 2^24)
+    std::vector<std::uint64_t> sum_squares;  ///< [t][dyad][2]: its sum of squares, low and high 64 bits
+    std::vector<std::uint32_t> histogram;    ///< [t][dyad][bin]
+  };
+  State state() const;
+  /// Replaces this accumulator's runs with a saved state; throws std::invalid_argument if the state
+  /// is not of this shape (agents, months, bins).
+  void restore(const State& state);
 
  private:
   __extension__ typedef unsigned __int128 u128;

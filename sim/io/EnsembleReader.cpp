@@ -3,45 +3,75 @@
 #include <H5Cpp.h>
 #include <hdf5_hl.h>
 
+#include "H5Read.hpp"
 #include "OutputWriter.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
 
 namespace alignsim {
 
 namespace {
 
-std::vector<std::string> read_strings(const H5::DataSet& ds) {
-  const auto space = ds.getSpace();
-  hsize_t n = 0;
-  space.getSimpleExtentDims(&n);
-  std::vector<char*> raw(n, nullptr);
-  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
-  type.setCset(H5T_CSET_UTF8);
-  if (n > 0) ds.read(raw.data(), type);
-  std::vector<std::string> out;
-  for (auto* p : raw) out.emplace_back(p ? p : "");
-  if (n > 0) H5Dvlen_reclaim(type.getId(), space.getId(), H5P_DEFAULT, raw.data());
-  return out;
+herr_t deepest_error(unsigned, const H5E_error2_t* e, void* out) {
+  if (e->desc) *static_cast<std::string*>(out) = e->desc;  // walked downward: the last is the deepest
+  return 0;
 }
 
-std::string string_attr(const H5::H5File& f, const std::string& name) {
-  const auto a = f.openAttribute(name);
-  std::string value;
-  a.read(a.getStrType(), value);
-  return value;
-}
-
-std::uint64_t u64_attr(const H5::H5File& f, const std::string& name) {
-  std::uint64_t v = 0;
-  f.openAttribute(name).read(H5::PredType::NATIVE_UINT64, &v);
-  return v;
+/// Whether the file starts with HDF5's signature (at 0, or after a user block of 512 * 2^k bytes).
+bool has_hdf5_signature(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  static const char signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  for (std::uint64_t at = 0; in && at < (std::uint64_t{1} << 40); at = at ? 2 * at : 512) {
+    char head[8] = {};
+    in.seekg(static_cast<std::streamoff>(at));
+    if (!in.read(head, 8)) return false;
+    if (std::equal(head, head + 8, signature)) return true;
+  }
+  return false;
 }
 
 }  // namespace
 
+namespace detail {
+
+std::string unreadable_reason(const std::filesystem::path& path) {
+  const std::string temporary = path.filename().string().find(".tmp-") != std::string::npos
+                                    ? " (the temporary file of an alignsim that was killed: it is not a result)"
+                                    : "";
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec) && std::filesystem::file_size(path, ec) == 0) {
+    return "it is empty" + temporary;
+  }
+  std::string deepest;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, deepest_error, &deepest);
+  unsigned long long eof = 0, base = 0, stored = 0;
+  if (std::sscanf(deepest.c_str(), "truncated file: eof = %llu, sblock->base_addr = %llu, stored_eof = %llu", &eof,
+                  &base, &stored) == 3) {
+    return "it is truncated: it holds " + std::to_string(eof) + " bytes of the " + std::to_string(stored) +
+           " its HDF5 header announces (an unfinished copy or transfer?)";
+  }
+  if (has_hdf5_signature(path)) {
+    return "it is a damaged HDF5 file (" + (deepest.empty() ? "unreadable" : deepest) + ")" + temporary;
+  }
+  return "it is not an HDF5 file" + temporary;
+}
+
+std::string never_closed_reason(const std::filesystem::path& path) {
+  const bool temporary = path.filename().string().find(".tmp-") != std::string::npos;
+  return std::string("its HDF5 metadata is incomplete: a file that was never closed") +
+         (temporary ? ", the temporary file of an alignsim that was killed: it is not a result" : " (killed while written?)");
+}
+
+}  // namespace detail
+
 struct EnsembleReader::Impl {
   EnsembleHeader header;
   H5::H5File file;
-  H5::DataSet event_month, era_alignment;
+  H5::DataSet event_month, era_alignment, alignment;
   bool has_eras = false;
 };
 
@@ -53,26 +83,74 @@ EnsembleReader::EnsembleReader(const std::filesystem::path& path) : impl_(std::m
   try {
     impl_->file = H5::H5File(h.path, H5F_ACC_RDONLY);
   } catch (const H5::Exception&) {
-    throw OutputError("cannot read '" + h.path + "': not an HDF5 file");
+    throw OutputError("cannot read '" + h.path + "': " + detail::unreadable_reason(path));
   }
   try {
     const auto& f = impl_->file;
-    if (!f.attrExists("format") || string_attr(f, "format") != "alignsim-ensemble") {
+    bool has_format = false;
+    try {
+      has_format = f.attrExists("format");
+    } catch (const H5::Exception&) {
+      throw OutputError("cannot read '" + h.path + "': " + detail::never_closed_reason(path));
+    }
+    if (!has_format || detail::string_attribute(f, "format") != "alignsim-ensemble") {
       throw OutputError("cannot read '" + h.path + "': not an alignsim ensemble file (no format = \"alignsim-ensemble\")");
     }
-    h.title = string_attr(f, "title");
-    h.status = string_attr(f, "status");
-    h.seed = u64_attr(f, "seed");
-    h.runs = u64_attr(f, "runs");
-    h.scenario_sha256 = string_attr(f, "scenario_sha256");
-    h.agents = read_strings(f.openDataSet("agent"));
-    h.events = read_strings(f.openDataSet("event"));
+    h.title = detail::string_attribute(f, "title");
+    h.status = detail::string_attribute(f, "status");
+    h.seed = detail::unsigned_attribute(f, "seed");
+    h.runs = detail::unsigned_attribute(f, "runs");
+    if (h.runs == 0) throw OutputError("cannot read '" + h.path + "': it holds no runs");
+    h.stored_runs = detail::unsigned_attribute(f, "stored_runs");
+    const auto bins = detail::unsigned_attribute(f, "histogram_bins");
+    h.histogram_bins = static_cast<int>(std::min<std::uint64_t>(bins, 1u << 20));
+    h.scenario_sha256 = detail::string_attribute(f, "scenario_sha256");
+    h.scenario = detail::string_attribute(f, "scenario");
+    h.software_version = detail::string_attribute(f, "software_version");
+    h.git_commit = detail::string_attribute(f, "git_commit");
+    h.agents = detail::string_list(f.openDataSet("agent"), 16);
+    h.ccodes.assign(h.agents.size(), 0);
+    if (f.nameExists("agent_ccode")) {
+      const auto codes = detail::all_values<int>(f.openDataSet("agent_ccode"), 1, H5::PredType::NATIVE_INT, 16);
+      for (std::size_t a = 0; a < codes.size() && a < h.ccodes.size(); ++a) h.ccodes[a] = std::max(0, codes[a]);
+    }
+    h.months = detail::string_list(f.openDataSet("month"));
+    h.quantiles = detail::all_values<double>(f.openDataSet("quantile"), 1, H5::PredType::NATIVE_DOUBLE, 1024);
+    h.events = detail::string_list(f.openDataSet("event"));
+    h.event_titles = detail::string_list(f.openDataSet("event_title"));
+    h.event_dates = detail::string_list(f.openDataSet("event_date"));
+    h.event_kinds = detail::string_list(f.openDataSet("event_kind"));
     impl_->event_month = f.openDataSet("event_month");
+    impl_->alignment = f.openDataSet("alignment");
     impl_->has_eras = f.nameExists("era");
     if (impl_->has_eras) {
-      h.eras = read_strings(f.openDataSet("era"));
+      h.eras = detail::string_list(f.openDataSet("era"));
+      h.era_from = detail::string_list(f.openDataSet("era_from"));
+      h.era_to = detail::string_list(f.openDataSet("era_to"));
       impl_->era_alignment = f.openDataSet("era_alignment");
     }
+    // The shapes the reads below rely on, checked once: a file could claim anything.
+    const auto malformed = [&](const std::string& what) {
+      throw OutputError("cannot read '" + h.path + "': it is not a well-formed alignsim file (" + what + ")");
+    };
+    const hsize_t R = h.runs, E = h.events.size(), N = h.agents.size(), eras = h.eras.size();
+    if (R > (std::uint64_t{1} << 32) - 16) malformed("runs = " + std::to_string(R) + ", more than any run simulates");
+    if (N < 2 || N > 16) malformed(std::to_string(N) + " agents, not 2 to 16");
+    if (detail::dims_of(impl_->event_month.getSpace()) != std::vector<hsize_t>{R, E}) {
+      malformed("event_month is not of runs x events, " + std::to_string(R) + " x " + std::to_string(E));
+    }
+    if (impl_->has_eras && detail::dims_of(impl_->era_alignment.getSpace()) != std::vector<hsize_t>{R, eras, N, N}) {
+      malformed("era_alignment is not of runs x eras x agents x agents");
+    }
+    const hsize_t T = h.months.size();
+    if (h.stored_runs > R) malformed("stored_runs = " + std::to_string(h.stored_runs) + ", more than its runs");
+    if (detail::dims_of(impl_->alignment.getSpace()) != std::vector<hsize_t>{h.stored_runs, T, N, N}) {
+      malformed("alignment is not of stored runs x months x agents x agents");
+    }
+    if (h.event_titles.size() != E || h.event_dates.size() != E || h.event_kinds.size() != E) {
+      malformed("event_title, event_date and event_kind are not one per event");
+    }
+    if (h.era_from.size() != eras || h.era_to.size() != eras) malformed("era_from and era_to are not one per era");
   } catch (const H5::Exception& e) {
     throw OutputError("cannot read '" + h.path + "': " + e.getDetailMsg());
   }
@@ -82,12 +160,20 @@ EnsembleReader::~EnsembleReader() = default;
 
 const EnsembleHeader& EnsembleReader::header() const { return impl_->header; }
 
+std::uint64_t EnsembleReader::runs_per_read(std::size_t bytes) const {
+  const auto& h = impl_->header;
+  const std::size_t per_run = h.events.size() * sizeof(std::int16_t) +
+                              h.eras.size() * h.agents.size() * h.agents.size() * sizeof(float);
+  return std::max<std::uint64_t>(1, std::min<std::uint64_t>(65536, bytes / std::max<std::size_t>(per_run, 1)));
+}
+
 void EnsembleReader::read(std::uint64_t first, std::uint64_t count, std::vector<std::int16_t>& event_month,
                           std::vector<float>& era_alignment) const {
   const auto& h = impl_->header;
   const auto E = static_cast<hsize_t>(h.events.size());
   const auto N = static_cast<hsize_t>(h.agents.size());
   const auto eras = static_cast<hsize_t>(h.eras.size());
+  if (first > h.runs || count > h.runs - first) throw std::out_of_range("EnsembleReader::read past the last run");
   try {
     event_month.resize(count * E);
     if (E > 0 && count > 0) {
@@ -107,6 +193,60 @@ void EnsembleReader::read(std::uint64_t first, std::uint64_t count, std::vector<
     }
   } catch (const H5::Exception& e) {
     throw OutputError("cannot read runs " + std::to_string(first) + " to " + std::to_string(first + count - 1) +
+                      " of '" + h.path + "': " + e.getDetailMsg());
+  }
+}
+
+Summary EnsembleReader::summary() const {
+  const auto& h = impl_->header;
+  Summary out;
+  out.months = static_cast<int>(h.months.size());
+  out.agents = static_cast<int>(h.agents.size());
+  out.runs = h.runs;
+  out.bins = h.histogram_bins;
+  out.quantiles = h.quantiles;
+  const std::size_t cells = h.months.size() * h.agents.size() * h.agents.size();
+  try {
+    const auto& f = impl_->file;
+    out.mean = detail::all_values<float>(f.openDataSet("alignment_mean"), 3, H5::PredType::NATIVE_FLOAT, cells);
+    out.std = detail::all_values<float>(f.openDataSet("alignment_std"), 3, H5::PredType::NATIVE_FLOAT, cells);
+    out.quantile = detail::all_values<float>(f.openDataSet("alignment_quantile"), 4, H5::PredType::NATIVE_FLOAT,
+                                             cells * h.quantiles.size());
+  } catch (const H5::Exception& e) {
+    throw OutputError("cannot read the summaries of '" + h.path + "': " + e.getDetailMsg());
+  }
+  if (out.mean.size() != cells || out.std.size() != cells || out.quantile.size() != cells * h.quantiles.size()) {
+    throw OutputError("cannot read the summaries of '" + h.path + "': their shapes do not match its dimensions");
+  }
+  return out;
+}
+
+std::vector<float> EnsembleReader::event_probability() const {
+  try {
+    return detail::all_values<float>(impl_->file.openDataSet("event_probability"), 1, H5::PredType::NATIVE_FLOAT,
+                                     impl_->header.events.size());
+  } catch (const H5::Exception& e) {
+    throw OutputError("cannot read event_probability of '" + impl_->header.path + "': " + e.getDetailMsg());
+  }
+}
+
+void EnsembleReader::read_stored(std::uint64_t first, std::uint64_t count, std::vector<float>& alignment) const {
+  const auto& h = impl_->header;
+  const auto T = static_cast<hsize_t>(h.months.size());
+  const auto N = static_cast<hsize_t>(h.agents.size());
+  if (first > h.stored_runs || count > h.stored_runs - first) {
+    throw std::out_of_range("EnsembleReader::read_stored past the last stored run");
+  }
+  alignment.resize(count * T * N * N);
+  if (count == 0) return;
+  try {
+    const hsize_t start[4] = {first, 0, 0, 0}, size[4] = {count, T, N, N};
+    auto space = impl_->alignment.getSpace();
+    space.selectHyperslab(H5S_SELECT_SET, size, start);
+    H5::DataSpace memory(4, size);
+    impl_->alignment.read(alignment.data(), H5::PredType::NATIVE_FLOAT, memory, space);
+  } catch (const H5::Exception& e) {
+    throw OutputError("cannot read stored runs " + std::to_string(first) + " to " + std::to_string(first + count - 1) +
                       " of '" + h.path + "': " + e.getDetailMsg());
   }
 }
@@ -135,44 +275,72 @@ void write_field(H5::Group& g, const std::string& name, const std::vector<Differ
 
 }  // namespace
 
-void write_comparison_h5(const std::filesystem::path& path, const ComparisonTable& t) {
+namespace {
+
+/// Group /comparison and everything in it; all of it is closed on return.
+void write_comparison_group(H5::H5File& file, const ComparisonTable& t) {
+  auto g = file.createGroup("comparison");
+  write_strings(g, "era", t.eras);
+  write_strings(g, "agent", t.agents);
+  write_strings(g, "other", t.agents);
+  write_strings(g, "event", t.events);
+  const std::vector<H5::DataSet> era_dims = {g.openDataSet("era"), g.openDataSet("agent"), g.openDataSet("other")};
+  const std::vector<H5::DataSet> event_dims = {g.openDataSet("event")};
+  const std::vector<hsize_t> ed = {t.eras.size(), t.agents.size(), t.agents.size()};
+  const std::vector<hsize_t> vd = {t.events.size()};
+  const std::pair<const char*, double Difference::*> fields[] = {
+      {"base", &Difference::base},   {"cf", &Difference::cf},     {"difference", &Difference::difference},
+      {"ci_low", &Difference::low},  {"ci_high", &Difference::high}, {"unpaired_ci_low", &Difference::unpaired_low},
+      {"unpaired_ci_high", &Difference::unpaired_high}};
+  for (const auto& [name, field] : fields) {
+    write_field(g, std::string("era_alignment_") + name, t.era_dyads, field, ed, era_dims);
+    write_field(g, std::string("event_probability_") + name, t.event_probability, field, vd, event_dims);
+  }
+  {
+    // event_role: "responded" (the same definition in both: a change is a response), "changed_by_counterfactual",
+    // "in_one_scenario_only".
+    std::vector<std::string> roles;
+    for (const auto r : t.event_role) {
+      roles.push_back(r == ComparisonTable::Role::Same ? "responded"
+                                                       : (r == ComparisonTable::Role::Changed ? "changed_by_counterfactual"
+                                                                                              : "in_one_scenario_only"));
+    }
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    auto ds = g.createDataSet("event_role", type, H5::DataSpace(1, vd.data()));
+    std::vector<const char*> p;
+    for (const auto& v : roles) p.push_back(v.c_str());
+    if (!p.empty()) ds.write(p.data(), type);
+    H5DSattach_scale(ds.getId(), event_dims[0].getId(), 0);
+  }
+  const auto str_attr = [&](const std::string& name, const std::string& value) {
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    auto a = g.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
+    const char* p = value.c_str();
+    a.write(type, &p);
+  };
+  str_attr("base", t.base_path);
+  str_attr("counterfactual", t.cf_path);
+  str_attr("method", "paired by run index (same seed: common random numbers); normal intervals of the mean paired difference");
+  auto runs = g.createAttribute("runs", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR));
+  runs.write(H5::PredType::NATIVE_UINT64, &t.runs);
+  auto seed = g.createAttribute("seed", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR));
+  seed.write(H5::PredType::NATIVE_UINT64, &t.seed);
+  auto level = g.createAttribute("level", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR));
+  level.write(H5::PredType::NATIVE_DOUBLE, &t.level);
+}
+
+}  // namespace
+
+void write_comparison_h5(const std::filesystem::path& path, const ComparisonTable& t, const std::string& shown) {
   H5::Exception::dontPrint();
+  errno = 0;
   try {
     H5::H5File file(path.string(), H5F_ACC_TRUNC);
-    auto g = file.createGroup("comparison");
-    write_strings(g, "era", t.eras);
-    write_strings(g, "agent", t.agents);
-    write_strings(g, "other", t.agents);
-    write_strings(g, "event", t.events);
-    const std::vector<H5::DataSet> era_dims = {g.openDataSet("era"), g.openDataSet("agent"), g.openDataSet("other")};
-    const std::vector<H5::DataSet> event_dims = {g.openDataSet("event")};
-    const std::vector<hsize_t> ed = {t.eras.size(), t.agents.size(), t.agents.size()};
-    const std::vector<hsize_t> vd = {t.events.size()};
-    const std::pair<const char*, double Difference::*> fields[] = {
-        {"base", &Difference::base},   {"cf", &Difference::cf},     {"difference", &Difference::difference},
-        {"ci_low", &Difference::low},  {"ci_high", &Difference::high}, {"unpaired_ci_low", &Difference::unpaired_low},
-        {"unpaired_ci_high", &Difference::unpaired_high}};
-    for (const auto& [name, field] : fields) {
-      write_field(g, std::string("era_alignment_") + name, t.era_dyads, field, ed, era_dims);
-      write_field(g, std::string("event_probability_") + name, t.event_probability, field, vd, event_dims);
-    }
-    const auto str_attr = [&](const std::string& name, const std::string& value) {
-      H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
-      auto a = g.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
-      const char* p = value.c_str();
-      a.write(type, &p);
-    };
-    str_attr("base", t.base_path);
-    str_attr("counterfactual", t.cf_path);
-    str_attr("method", "paired by run index (same seed: common random numbers); normal intervals of the mean paired difference");
-    auto runs = g.createAttribute("runs", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR));
-    runs.write(H5::PredType::NATIVE_UINT64, &t.runs);
-    auto seed = g.createAttribute("seed", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR));
-    seed.write(H5::PredType::NATIVE_UINT64, &t.seed);
-    auto level = g.createAttribute("level", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR));
-    level.write(H5::PredType::NATIVE_DOUBLE, &t.level);
+    write_comparison_group(file, t);
+    file.close();  // here, not in a destructor: a failure to flush (a full disk) is an error too
   } catch (const H5::Exception& e) {
-    throw OutputError("cannot write '" + path.string() + "': " + e.getDetailMsg());
+    throw OutputError("cannot write '" + (shown.empty() ? path.string() : shown) + "': " +
+                      (errno == ENOSPC ? "no space left on device (" + e.getDetailMsg() + ")" : e.getDetailMsg()));
   }
 }
 

@@ -1,12 +1,15 @@
 #pragma once
 /// Reads what comparisons need from an ensemble output file, in blocks of runs so that memory does
-/// not grow with the number of runs. Errors (a missing or foreign file) name the file.
+/// not grow with the number of runs. Errors (a missing, damaged, foreign or malformed file) are
+/// OutputError naming the file; the shapes of what is read are checked when the file is opened.
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "engine/Summary.hpp"
 
 namespace alignsim {
 
@@ -16,8 +19,17 @@ struct EnsembleHeader {
   std::string status;  ///< "complete" or "partial"
   std::uint64_t seed = 0;
   std::uint64_t runs = 0;
+  std::uint64_t stored_runs = 0;
+  int histogram_bins = 0;
   std::string scenario_sha256;
+  std::string scenario;  ///< the resolved scenario as TOML text
+  std::string software_version, git_commit;
   std::vector<std::string> agents, events, eras;
+  std::vector<int> ccodes;                      ///< per agent, Correlates of War code; 0: none (or an older file)
+  std::vector<std::string> months;              ///< "YYYY-MM" of each time step
+  std::vector<double> quantiles;                ///< levels of alignment_quantile
+  std::vector<std::string> event_titles, event_dates, event_kinds;
+  std::vector<std::string> era_from, era_to;    ///< "YYYY-MM", inclusive
 };
 
 class EnsembleReader {
@@ -28,14 +40,30 @@ class EnsembleReader {
   EnsembleReader& operator=(const EnsembleReader&) = delete;
 
   const EnsembleHeader& header() const;
-  /// Runs first .. first + count - 1: event months [run][event] and era means [run][era][agent][other].
+  /// Runs to read at a time so that one read's data takes at most `bytes` (at most 65536 runs).
+  std::uint64_t runs_per_read(std::size_t bytes = std::size_t{256} << 20) const;
+  /// Runs first .. first + count - 1 (within the file's runs): event months [run][event] and era
+  /// means [run][era][agent][other].
   void read(std::uint64_t first, std::uint64_t count, std::vector<std::int16_t>& event_month,
             std::vector<float>& era_alignment) const;
+  /// The summaries over all runs ([time][agent][other]; quantiles [quantile][time][agent][other]).
+  Summary summary() const;
+  /// The share of runs in which each event happened.
+  std::vector<float> event_probability() const;
+  /// Stored runs (samples) first .. first + count - 1: W as [sample][time][agent][other].
+  void read_stored(std::uint64_t first, std::uint64_t count, std::vector<float>& alignment) const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+namespace detail {
+/// Why HDF5 could not open `path` (call right after it failed): truncated, damaged or not HDF5.
+std::string unreadable_reason(const std::filesystem::path& path);
+/// Why a file HDF5 opened has unreadable metadata: never closed (a killed writer's file).
+std::string never_closed_reason(const std::filesystem::path& path);
+}  // namespace detail
 
 /// One row of a comparison: an estimate of CF - BASE with paired and unpaired intervals.
 struct Difference {
@@ -51,9 +79,17 @@ struct ComparisonTable {
   std::vector<std::string> agents, eras, events;
   std::vector<Difference> era_dyads;  ///< [era][agent][other]; symmetric, NaN-free off the diagonal
   std::vector<Difference> event_probability;  ///< [event]: difference in the probability that it happened
+  /// [event]: how the counterfactual treats it. Same: the same definition in both scenarios (a change
+  /// in its probability is a response to what changed earlier); Changed: defined differently, or an
+  /// option of a choice the counterfactual forces or excludes; Only: in one scenario only.
+  enum class Role { Same, Changed, Only };
+  std::vector<Role> event_role;
+  std::vector<std::string> event_date;      ///< [event]: "YYYY-MM", the base's (or the counterfactual's)
+  std::vector<unsigned char> event_decision;  ///< [event]: 1 for a decision or an option
 };
 
-/// Writes the comparison as group /comparison of a new HDF5 file (replaced if it exists).
-void write_comparison_h5(const std::filesystem::path& path, const ComparisonTable& table);
+/// Writes the comparison as group /comparison of an HDF5 file at `path`, truncating it: the
+/// temporary file of an OutputPath, which the caller commits. Errors name `shown` (default: path).
+void write_comparison_h5(const std::filesystem::path& path, const ComparisonTable& table, const std::string& shown = "");
 
 }  // namespace alignsim

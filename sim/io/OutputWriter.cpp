@@ -12,8 +12,10 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
+#include "PartialOutput.hpp"
 #include "alignsim/GitCommit.hpp"
 #include "alignsim/Version.hpp"
 
@@ -37,6 +39,8 @@ std::string sha256_hex(const std::string& text) {
 }
 
 namespace {
+
+constexpr std::int32_t kNoCode = -1;  ///< agent_ccode of an agent whose scenario gives no code
 
 }  // namespace
 
@@ -81,7 +85,8 @@ std::string utc_now() {
 }  // namespace
 
 struct OutputWriter::Impl {
-  fs::path final_path, temp_path;
+  std::unique_ptr<OutputPath> owned;  ///< when the writer made its own
+  OutputPath* output = nullptr;
   const Scenario& scenario;
   const Model& model;
   OutputInfo info;
@@ -89,18 +94,25 @@ struct OutputWriter::Impl {
   std::map<std::string, H5::DataSet> scales;
   H5::DataSet alignment, event_month, run, sample, sample_run, era_alignment;
   BlockPacker packer;
+  hsize_t chunk_runs = 1;  ///< runs per chunk of event_month and era_alignment: one block
+  /// Runs 0 .. runs_written - 1 are written; blocks from several processes may come in any order,
+  /// and `ahead` holds those past a gap (first run -> end). The run dimensions reach runs_extent,
+  /// the stored ones stored_written.
+  std::uint64_t runs_written = 0, stored_written = 0, runs_extent = 0;
+  std::map<std::uint64_t, std::uint64_t> ahead;
   bool finished = false;
   bool failed = false;  ///< a write failed
+  std::optional<SummaryAccumulator::State> resume_state;
+  std::string created, history;  ///< of the partial file this one continues (empty: a new file)
 
-  Impl(fs::path path, const Scenario& s, const Model& m, OutputInfo i)
-      : final_path(std::move(path)), scenario(s), model(m), info(std::move(i)),
-        packer(m, info.runs, info.block_runs, info.deflate) {}
+  Impl(OutputPath& o, const Scenario& s, const Model& m, OutputInfo i)
+      : output(&o), scenario(s), model(m), info(std::move(i)), packer(m, info.runs, info.block_runs, info.deflate) {}
 
   [[noreturn]] void fail(const std::string& what, const std::string& detail) {
     failed = true;
     std::string reason = detail;
     if (errno == ENOSPC) reason = "no space left on device (" + detail + ")";
-    throw OutputError("cannot write '" + final_path.string() + "': " + what + ": " + reason);
+    throw OutputError("cannot write '" + output->path().string() + "': " + what + ": " + reason);
   }
 
   H5::DataSet dataset(const std::string& name, const H5::DataType& type, const Dims& dims, const Dims& chunk = {},
@@ -149,15 +161,7 @@ struct OutputWriter::Impl {
   }
 
   void create() {
-    const fs::path dir = final_path.has_parent_path() ? final_path.parent_path() : fs::path(".");
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-      throw OutputError("cannot write '" + final_path.string() + "': folder '" + dir.string() + "' does not exist");
-    }
-    if (fs::is_directory(final_path, ec)) {
-      throw OutputError("cannot write '" + final_path.string() + "': it is a folder");
-    }
-    temp_path = dir / ("." + final_path.filename().string() + ".tmp-" + std::to_string(getpid()));
+    const fs::path& temp_path = output->temp_path();
     H5::FileCreatPropList fcpl;
     // netCDF-4 readers expect link and attribute creation order to be tracked.
     H5Pset_link_creation_order(fcpl.getId(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
@@ -165,8 +169,8 @@ struct OutputWriter::Impl {
     try {
       file = H5::H5File(temp_path.string(), H5F_ACC_TRUNC, fcpl);
     } catch (const H5::Exception& e) {
-      throw OutputError("cannot write '" + final_path.string() + "': cannot create a file in '" + dir.string() +
-                        "' (" + (errno ? std::strerror(errno) : e.getDetailMsg()) + ")");
+      throw OutputError("cannot write '" + output->path().string() + "': cannot create '" + temp_path.string() + "' (" +
+                        (errno ? std::strerror(errno) : e.getDetailMsg()) + ")");
     }
     write_axes();
   }
@@ -206,6 +210,15 @@ struct OutputWriter::Impl {
     auto other = scale("other", string_type(), N, "agent toward whom the disposition is");
     strings(other, ids);
     string_variable("agent_name", "agent", names, "display name at the start of the horizon");
+    std::vector<std::int32_t> codes;
+    for (const auto& a : scenario.agents) codes.push_back(a.ccode > 0 ? a.ccode : kNoCode);
+    H5::DSetCreatPropList fill;
+    fill.setFillValue(H5::PredType::NATIVE_INT32, &kNoCode);
+    auto ccode = file.createDataSet("agent_ccode", H5::PredType::NATIVE_INT32, H5::DataSpace(1, &N), fill);
+    ccode.write(codes.data(), H5::PredType::NATIVE_INT32);
+    attach(ccode, {"agent"});
+    attr(ccode, "long_name", "Correlates of War state code of the agent");
+    attr(ccode, "_FillValue", kNoCode, H5::PredType::NATIVE_INT32);
 
     std::vector<std::string> issue_ids, meanings;
     for (const auto& i : scenario.issues) {
@@ -233,22 +246,24 @@ struct OutputWriter::Impl {
     if (!info.quantiles.empty()) quantile.write(info.quantiles.data(), H5::PredType::NATIVE_DOUBLE);
 
     const hsize_t run_chunk = std::min<hsize_t>(R, 4096);
-    const hsize_t chunk_runs = packer.chunk_runs();
-    run = dataset("run", H5::PredType::NATIVE_INT64, {R}, {run_chunk}, 0, {R});
+    chunk_runs = packer.chunk_runs();
+    // Every run dimension starts empty and grows block by block (grow_to): an interrupted file is
+    // then finished at once, where shrinking it would visit every chunk of the runs requested.
+    run = dataset("run", H5::PredType::NATIVE_INT64, {0}, {run_chunk}, 0, {R});
     H5DSset_scale(run.getId(), "run");
     attr(run, "long_name", "run index");
     scales["run"] = run;
 
     const hsize_t k_chunk = std::max<hsize_t>(1, std::min<hsize_t>(K, 4096));
-    sample = dataset("sample", H5::PredType::NATIVE_INT64, {K}, {k_chunk}, 0, {K});
+    sample = dataset("sample", H5::PredType::NATIVE_INT64, {0}, {k_chunk}, 0, {K});
     H5DSset_scale(sample.getId(), "sample");
     attr(sample, "long_name", "stored run number");
     scales["sample"] = sample;
-    sample_run = dataset("sample_run", H5::PredType::NATIVE_INT64, {K}, {k_chunk}, 0, {K});
+    sample_run = dataset("sample_run", H5::PredType::NATIVE_INT64, {0}, {k_chunk}, 0, {K});
     attach(sample_run, {"sample"});
     attr(sample_run, "long_name", "run index of the stored run");
 
-    alignment = dataset("alignment", H5::PredType::NATIVE_FLOAT, {K, T, N, N}, {1, T, N, N}, info.deflate,
+    alignment = dataset("alignment", H5::PredType::NATIVE_FLOAT, {0, T, N, N}, {1, T, N, N}, info.deflate,
                         {K, T, N, N});
     attach(alignment, {"sample", "time", "agent", "other"});
     attr(alignment, "long_name", "alignment W[agent, other] after the month's step");
@@ -269,7 +284,7 @@ struct OutputWriter::Impl {
       string_variable("era_from", "era", era_from, "first month of the era, YYYY-MM");
       string_variable("era_to", "era", era_to, "last month of the era, YYYY-MM");
       const auto eras = static_cast<hsize_t>(era_ids.size());
-      era_alignment = dataset("era_alignment", H5::PredType::NATIVE_FLOAT, {R, eras, N, N}, {chunk_runs, eras, N, N}, 1,
+      era_alignment = dataset("era_alignment", H5::PredType::NATIVE_FLOAT, {0, eras, N, N}, {chunk_runs, eras, N, N}, 1,
                               {R, eras, N, N});
       attach(era_alignment, {"run", "era", "agent", "other"});
       attr(era_alignment, "long_name", "each run's mean over the era's months of M = (W + W^T) / 2");
@@ -277,7 +292,7 @@ struct OutputWriter::Impl {
     }
 
     const hsize_t e_chunk = std::max<hsize_t>(1, E);
-    event_month = dataset("event_month", H5::PredType::NATIVE_INT16, {R, E}, {chunk_runs, e_chunk}, 1, {R, E});
+    event_month = dataset("event_month", H5::PredType::NATIVE_INT16, {0, E}, {chunk_runs, e_chunk}, 1, {R, E});
     attach(event_month, {"run", "event"});
     attr(event_month, "long_name", "index along time of the month the event happened; -1: it did not");
   }
@@ -289,16 +304,45 @@ struct OutputWriter::Impl {
     }
   }
 
+  /// Sets the run dimensions to `runs` runs, and the stored runs' to `stored`.
+  void resize_runs(std::uint64_t runs, std::uint64_t stored) {
+    const auto T = static_cast<hsize_t>(model.months());
+    const auto N = static_cast<hsize_t>(model.agents());
+    if (runs != runs_extent) {
+      const Dims r{runs}, re{runs, static_cast<hsize_t>(scenario.event_count())};
+      run.extend(r.data());
+      event_month.extend(re.data());
+      if (!scenario.eras.empty()) {
+        const Dims ea{runs, static_cast<hsize_t>(scenario.eras.size()), N, N};
+        era_alignment.extend(ea.data());
+      }
+      runs_extent = runs;
+    }
+    if (stored != stored_written) {
+      const Dims k{stored}, a{stored, T, N, N};
+      sample.extend(k.data());
+      sample_run.extend(k.data());
+      alignment.extend(a.data());
+      stored_written = stored;
+    }
+  }
+
+  /// Extends the run dimensions to at least `runs` runs, of which `stored` have W stored.
+  void grow_to(std::uint64_t runs, std::uint64_t stored) {
+    resize_runs(std::max(runs, runs_extent), std::max(stored, stored_written));
+  }
+
   /// Writes a packed block; W of its stored runs comes from `raw` when the block holds none.
   void write_packed(const PackedBlock& b, const RunBlock* raw) {
+    const auto count = static_cast<hsize_t>(b.count);
+    const hsize_t first = b.first;
+    grow_to(first + count, b.stored > 0 ? first + static_cast<hsize_t>(b.stored) : 0);
     for (const auto& c : b.chunks) {
       H5::DataSet& ds = c.dataset == ChunkedDataset::EventMonth     ? event_month
                         : c.dataset == ChunkedDataset::EraAlignment ? era_alignment
                                                                     : alignment;
       write_chunk(ds, c.offset, c.data, c.size);
     }
-    const auto count = static_cast<hsize_t>(b.count);
-    const hsize_t first = b.first;
     std::vector<std::int64_t> indices(b.count);
     for (int r = 0; r < b.count; ++r) indices[r] = static_cast<std::int64_t>(b.first) + r;
     write_slab(run, {first}, {count}, indices.data(), H5::PredType::NATIVE_INT64);
@@ -313,6 +357,11 @@ struct OutputWriter::Impl {
       }
       write_slab(sample, {first}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
       write_slab(sample_run, {first}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
+    }
+    ahead[first] = first + count;
+    for (auto it = ahead.find(runs_written); it != ahead.end(); it = ahead.find(runs_written)) {
+      runs_written = it->second;
+      ahead.erase(it);
     }
   }
 
@@ -329,24 +378,10 @@ struct OutputWriter::Impl {
     const auto N = static_cast<hsize_t>(model.agents());
     const auto E = static_cast<hsize_t>(scenario.event_count());
     const auto Q = static_cast<hsize_t>(info.quantiles.size());
-    // Blocks may have been written in any order (from several processes), and beyond runs_done
-    // when interrupted: the stored runs are the first ones of the runs kept.
-    const hsize_t stored_written = std::min<hsize_t>(info.stored_runs, runs_done);
-    if (runs_done < info.runs) {
-      const Dims r{runs_done};
-      run.extend(r.data());
-      const Dims re{runs_done, E};
-      event_month.extend(re.data());
-      const Dims k{stored_written};
-      sample.extend(k.data());
-      sample_run.extend(k.data());
-      const Dims a{stored_written, T, N, N};
-      alignment.extend(a.data());
-      if (!scenario.eras.empty()) {
-        const Dims ea{runs_done, static_cast<hsize_t>(scenario.eras.size()), N, N};
-        era_alignment.extend(ea.data());
-      }
-    }
+    if (runs_done > runs_written) throw std::logic_error("finish() for runs that were not written");
+    // Blocks written from several processes may reach past runs_done when the job was interrupted:
+    // the stored runs are the first ones of the runs kept.
+    resize_runs(runs_done, std::min<std::uint64_t>(stored_written, runs_done));
     auto mean = dataset("alignment_mean", H5::PredType::NATIVE_FLOAT, {T, N, N});
     mean.write(summary.mean.data(), H5::PredType::NATIVE_FLOAT);
     attach(mean, {"time", "agent", "other"});
@@ -379,8 +414,9 @@ struct OutputWriter::Impl {
     attr(root, "software", "alignsim");
     attr(root, "software_version", software_version());
     attr(root, "git_commit", git_commit());
-    const std::string created = utc_now();
-    attr(root, "created", created);
+    const std::string now = utc_now();
+    const std::string created_at = created.empty() ? now : created;  // a resumed file was created when started
+    attr(root, "created", created_at);
     attr(root, "scenario", info.scenario_toml);
     attr(root, "scenario_sha256", sha256_hex(info.scenario_toml));
     attr(root, "seed", info.seed, H5::PredType::NATIVE_UINT64);
@@ -389,17 +425,48 @@ struct OutputWriter::Impl {
     attr(root, "stored_runs", stored_written, H5::PredType::NATIVE_UINT64);
     attr(root, "histogram_bins", summary.bins, H5::PredType::NATIVE_INT32);
     attr(root, "status", complete ? "complete" : "partial");
-    attr(root, "history", created + ": " + info.history);
+    attr(root, "history", (history.empty() ? "" : history + "\n") + now + ": " + info.history);
+    if (!complete && resume_state) detail::write_resume_state(file, *resume_state, event_count, info);
     file.close();
-    std::error_code ec;
-    fs::rename(temp_path, final_path, ec);
-    if (ec) fail("cannot rename the finished file from '" + temp_path.string() + "'", ec.message());
+    output->commit();
     finished = true;
+  }
+
+  /// Runs 0 .. runs_done - 1 of a partial file written with the same options: its chunks as stored.
+  void copy_runs(const PartialOutput& from) {
+    const std::uint64_t runs = from.runs_done(), stored = from.stored_runs();
+    if (runs % chunk_runs != 0 || stored > std::min(runs, info.stored_runs)) {
+      throw std::logic_error("a partial file must end on a whole block");
+    }
+    grow_to(runs, stored);
+    const auto copy = [&](H5::DataSet& ds, const char* name, const std::vector<std::uint64_t>& offset) {
+      const RawChunk c = from.chunk(name, offset);
+      const std::vector<hsize_t> at(offset.begin(), offset.end());
+      if (H5Dwrite_chunk(ds.getId(), H5P_DEFAULT, c.filter_mask, at.data(), c.bytes.size(), c.bytes.data()) < 0) {
+        throw H5::Exception("H5Dwrite_chunk", "cannot write a chunk");
+      }
+    };
+    for (std::uint64_t first = 0; first < runs; first += chunk_runs) {
+      if (scenario.event_count() > 0) copy(event_month, "event_month", {first, 0});
+      if (!scenario.eras.empty()) copy(era_alignment, "era_alignment", {first, 0, 0, 0});
+    }
+    for (std::uint64_t r = 0; r < stored; ++r) copy(alignment, "alignment", {r, 0, 0, 0});
+    std::vector<std::int64_t> indices(runs);
+    for (std::uint64_t r = 0; r < runs; ++r) indices[r] = static_cast<std::int64_t>(r);
+    write_slab(run, {0}, {runs}, indices.data(), H5::PredType::NATIVE_INT64);
+    if (stored > 0) {
+      write_slab(sample, {0}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
+      write_slab(sample_run, {0}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
+    }
+    runs_written = runs;
+    stored_written = stored;
+    created = from.created();
+    history = from.history();
   }
 };
 
-OutputWriter::OutputWriter(fs::path path, const Scenario& scenario, const Model& model, OutputInfo info)
-    : impl_(std::make_unique<Impl>(std::move(path), scenario, model, std::move(info))) {
+OutputWriter::OutputWriter(OutputPath& out, const Scenario& scenario, const Model& model, OutputInfo info)
+    : impl_(std::make_unique<Impl>(out, scenario, model, std::move(info))) {
   H5::Exception::dontPrint();
   try {
     impl_->create();
@@ -408,8 +475,26 @@ OutputWriter::OutputWriter(fs::path path, const Scenario& scenario, const Model&
   }
 }
 
+OutputWriter::OutputWriter(const fs::path& path, const Scenario& scenario, const Model& model, OutputInfo info)
+    : OutputWriter(*std::make_unique<OutputPath>(path, std::vector<fs::path>{}, false, "output").release(), scenario,
+                   model, std::move(info)) {
+  impl_->owned.reset(impl_->output);
+}
+
+void OutputWriter::copy_runs(const PartialOutput& from) {
+  H5::Exception::dontPrint();
+  errno = 0;
+  try {
+    impl_->copy_runs(from);
+  } catch (const H5::Exception& e) {
+    impl_->fail("copying the runs of the partial file", e.getDetailMsg());
+  }
+}
+
+void OutputWriter::keep_resume_state(const SummaryAccumulator& accumulator) { impl_->resume_state = accumulator.state(); }
+
 OutputWriter::~OutputWriter() {
-  if (impl_->finished || impl_->temp_path.empty()) return;
+  if (impl_->finished) return;
   // After a failed write (a full disk, say) HDF5's C++ destructors report their own failures on
   // stderr, below the message that already explains them: they are muted while the file is closed.
   std::ostringstream muted;
@@ -418,11 +503,9 @@ OutputWriter::~OutputWriter() {
     impl_->file.close();
   } catch (...) {
   }
-  const fs::path temp = impl_->temp_path;
+  impl_->output->discard();
   impl_.reset();
   if (previous) std::cerr.rdbuf(previous);
-  std::error_code ec;
-  fs::remove(temp, ec);
 }
 
 void OutputWriter::prepare(RunBlock& block) { block.packed = impl_->packer.pack(block, false); }

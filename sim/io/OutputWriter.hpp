@@ -1,8 +1,9 @@
 #pragma once
 /// Writes an ensemble to one HDF5 file that is also a netCDF-4 file (docs/output-format.md):
 /// dimension scales, CF attributes, trajectories of the stored runs streamed block by block.
-/// The file is written under a temporary name in the same folder and renamed when finished;
-/// if the writer is destroyed unfinished (an error), the temporary file is removed.
+/// The file follows the output rule (OutputPath.hpp): written under a temporary name and renamed
+/// when finished; if the writer is destroyed unfinished (an error), nothing is left. The run
+/// dimensions grow block by block, so an interrupted file is finished at once, whatever --runs.
 
 #include <cstdint>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "BlockPacker.hpp"
+#include "OutputPath.hpp"
 #include "engine/Ensemble.hpp"
 #include "scenario/Scenario.hpp"
 
@@ -27,16 +29,14 @@ struct OutputInfo {
   std::string history;              ///< the command line, for the CF `history` attribute
 };
 
-/// An error writing the output (bad path, full disk): the message names the file.
-class OutputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+class PartialOutput;
 
 class OutputWriter final : public BlockSink {
  public:
-  /// Creates the temporary file; throws OutputError if the folder is missing or not writable.
-  OutputWriter(std::filesystem::path path, const Scenario& scenario, const Model& model, OutputInfo info);
+  /// Writes the temporary file of `out`, which finish() commits; throws OutputError.
+  OutputWriter(OutputPath& out, const Scenario& scenario, const Model& model, OutputInfo info);
+  /// The same with an OutputPath of its own: no inputs, no --overwrite (tests and benchmarks).
+  OutputWriter(const std::filesystem::path& path, const Scenario& scenario, const Model& model, OutputInfo info);
   ~OutputWriter() override;
   OutputWriter(const OutputWriter&) = delete;
   OutputWriter& operator=(const OutputWriter&) = delete;
@@ -49,8 +49,14 @@ class OutputWriter final : public BlockSink {
   /// come in any order; finish() keeps the first `runs_done` runs.
   void write_packed(const unsigned char* data, std::size_t size);
 
-  /// Writes the summaries and attributes, shrinks the run dimensions to `runs_done` when the run
-  /// was interrupted (status "partial"), closes the file and renames it to its final name.
+  /// Copies the runs of a partial file (checked by PartialOutput against these options) as they are
+  /// stored, and keeps its creation time and history: the engine goes on from from.runs_done().
+  void copy_runs(const PartialOutput& from);
+  /// The summaries' exact state, saved in the file if it is finished as partial, for --resume.
+  void keep_resume_state(const SummaryAccumulator& accumulator);
+
+  /// Writes the summaries and attributes of runs 0 .. runs_done - 1 (status "partial" unless
+  /// complete), closes the file and renames it to its final name.
   void finish(const Summary& summary, const std::vector<std::uint64_t>& event_count, std::uint64_t runs_done,
               bool complete);
 

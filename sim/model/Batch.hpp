@@ -26,13 +26,25 @@ struct BatchState {
   std::vector<LaneF> W;         ///< alignment W[i * N + j]; the diagonal stays 0
   std::vector<LaneF> A;         ///< interest affinity
   std::vector<LaneF> position, salience;  ///< [i * D + d]
+  std::vector<LaneF> anchor;              ///< [i * D + d]: where each position is held
   std::vector<LaneF> capability;          ///< [i]
+  std::vector<LaneF> theta;               ///< [parameter]: each lane's parameter vector (Model::theta layout)
   std::vector<Lanes<std::int16_t>> fired;  ///< month each event fired (processing order), -1 if not
 
   // Scratch owned by the kernel.
-  std::vector<LaneF> next, shock, inv_third, noise;
+  std::vector<LaneF> next, shock, inv_third, inv_others, noise, drift;
   std::vector<Lanes<std::int16_t>> scheduled;
+  std::vector<Lanes<std::int16_t>> pick;  ///< [choice]: processing position of the option picked this month, or -1
   Lanes<std::uint32_t> key{};
+};
+
+/// Gives each run its own parameter vector (e.g. a draw from a posterior). Without one, every run
+/// uses Model::theta().
+class ParameterPlan {
+ public:
+  virtual ~ParameterPlan() = default;
+  /// Writes run `run`'s parameter vector (Model::theta() layout) to out[0 .. size).
+  virtual void parameters(std::uint64_t run, double* out) const = 0;
 };
 
 /// Receives the state after each month's step.
@@ -46,6 +58,6 @@ class BatchObserver {
 /// over the whole horizon, calling observer.on_month after every month.
 /// Requires first_run + kLanes <= 2^32 (the run index is one 32-bit key word).
 void simulate_batch(const Model& model, std::uint64_t seed, std::uint64_t first_run, int valid, BatchState& state,
-                    BatchObserver& observer);
+                    BatchObserver& observer, const ParameterPlan* plan = nullptr);
 
 }  // namespace alignsim

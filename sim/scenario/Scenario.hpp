@@ -2,6 +2,7 @@
 /// The scenario as plain, validated data: what a TOML scenario says, with every reference resolved
 /// to an index. Built once by ScenarioLoader; every run reads it through a const reference.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,7 +12,17 @@
 
 namespace alignsim {
 
-/// The model parameters of docs/model.md, with their defaults.
+/// Classes of act: the decisions of one class share one response multiplier (docs/model.md).
+inline constexpr int kActClasses = 8;
+/// The name of act class c ("contact", "agreement", "aid", "arms", "alliance", "un_vote",
+/// "statement", "force").
+const char* act_class_name(int c);
+/// The act class of an event kind, or -1 for kinds that are not an agent's act (founding,
+/// succession, collapse).
+int act_class_of(const std::string& kind);
+
+/// The model parameters of docs/model.md, with their defaults. Every one of them is described once,
+/// with its range and calibration bounds, in parameter_table().
 struct Parameters {
   Month start = Month::of(1947, 8);  ///< first simulated month
   Month end = Month::of(2000, 12);   ///< last simulated month (inclusive)
@@ -20,15 +31,37 @@ struct Parameters {
   double k_b = 0.05;          ///< capability-weighted structural balance, per month, [0, 1]
   double sigma = 0.02;        ///< sd of the monthly alignment noise, >= 0
   double shock_scale = 0.02;  ///< alignment units per Goldstein point, >= 0
+  double k_p = 0.0;           ///< influence: positions move toward consistency with alignment, per month
+  double k_0 = 0.0;           ///< anchoring: positions move back toward their anchors, per month
+  std::array<double, kActClasses> response{1, 1, 1, 1, 1, 1, 1, 1};  ///< per act class, multiplies a logit's terms
 
   int months() const { return end - start + 1; }
 };
+
+/// One row of the parameter table: a model parameter, described once for the loader, the writer,
+/// calibration, sensitivity analysis and the help texts.
+struct ParameterInfo {
+  std::string name;         ///< key in [parameters], e.g. "k_a" or "response_aid"
+  double lo = 0, hi = 1;    ///< valid range
+  double fit_lo = 0, fit_hi = 1;  ///< default bounds for calibration and sensitivity
+  std::string meaning;      ///< one line, with its unit
+  double& (*ref)(Parameters&) = nullptr;
+
+  double get(const Parameters& p) const { return ref(const_cast<Parameters&>(p)); }
+  void set(Parameters& p, double x) const { ref(p) = x; }
+};
+
+/// Every model parameter, in a fixed order (the order of the kernel's per-run parameter vector).
+const std::vector<ParameterInfo>& parameter_table();
+/// The row of the parameter with this name, or nullptr.
+const ParameterInfo* find_parameter(const std::string& name);
 
 struct Agent {
   std::string id;        ///< short id, e.g. "PK"
   std::string name;      ///< display name at the start (events may rename)
   double capability{};   ///< weight as a third party, > 0
   std::string note;      ///< justification (free text)
+  int ccode = 0;         ///< Correlates of War state code (e.g. 770 for Pakistan); 0: none given
 };
 
 struct Issue {
@@ -70,7 +103,7 @@ struct Shock {
   double effective_mean(const Parameters& p) const { return goldstein ? *goldstein * p.shock_scale : mean; }
 };
 
-/// A durable change of one agent's interest in one issue.
+/// A change of one agent's interest in one issue.
 struct Shift {
   int agent{};
   int issue{};
@@ -78,6 +111,7 @@ struct Shift {
   std::optional<double> position_delta;  ///< or move it (clamped to [-1, 1])
   std::optional<double> salience;        ///< set the raw salience
   std::optional<double> salience_delta;  ///< or move it (clamped at 0)
+  bool durable = true;  ///< the anchor moves with the position (absolute settings always set both)
 };
 
 struct CapabilityChange {
@@ -97,19 +131,47 @@ struct DyadCoefficient {
   double coef{};
 };
 
+/// A term on an agent's position on an issue.
+struct InterestCoefficient {
+  int agent{};
+  int issue{};
+  double coef{};
+};
+
 struct EventCoefficient {
   int event{};  ///< index into Scenario::events
   double coef{};
 };
 
-/// A decision: in [from, to], each month with probability 1 / (1 + exp(-l)),
-/// l = b0 + sum coef * M[a, b] + sum coef * [event happened]; at most once.
+/// The logit of a decision or of a choice's option (docs/model.md):
+/// eta = b0 + response[class] * (sum coef M[a,b] + sum coef p[agent, issue] + sum coef [event happened]
+///                               + sum coef ln(c_a / c_b)).
+/// For a standalone decision, P = logistic(eta) is the probability of acting within [from, to]
+/// were the state constant. An option of a choice takes its window from the choice.
 struct Decision {
+  bool windowed = false;  ///< a standalone decision has its window; an option takes the choice's
   Month from;
   Month to;
   double b0{};
   std::vector<DyadCoefficient> dyads;
+  std::vector<InterestCoefficient> interests;
   std::vector<EventCoefficient> after;
+  std::vector<DyadCoefficient> power;  ///< coef * ln(c_a / c_b)
+  std::string near_certain;            ///< why the essay makes the act near-certain (may exceed 0.97), or empty
+};
+
+/// Mutually exclusive acts, one multinomial logit with "none" at 0, made at most once in [from, to].
+struct Choice {
+  std::string id;
+  std::string title;
+  int actor = -1;
+  Month from;
+  Month to;
+  std::vector<int> source;
+  std::string note;
+  std::vector<int> options;  ///< indices into Scenario::events
+  int forced = -1;           ///< index into Scenario::events of an option that happens at its date, or -1
+  std::vector<int> excluded;  ///< options that cannot be chosen
 };
 
 struct Event {
@@ -124,13 +186,18 @@ struct Event {
   int jitter_months = 0;     ///< scheduled events only
   std::vector<int> required;  ///< event indices that must have happened (`requires`)
   std::vector<int> excluded;  ///< event indices that must not have happened (`excludes`)
-  std::optional<Decision> decision;
+  std::optional<Decision> decision;  ///< a decision, or an option of a choice
+  int choice = -1;                   ///< index into Scenario::choices when an option of one
+  bool context = false;              ///< a turning point from outside the essay (needs `reference`)
+  std::string reference;             ///< for context events: the standard work it rests on
+  std::string exogenous;             ///< for scheduled events: why it lies outside the agents' choices
   std::vector<Shock> shocks;
   std::vector<Shift> shifts;
   std::vector<CapabilityChange> capabilities;
   std::vector<Rename> renames;
 
   bool is_decision() const { return decision.has_value(); }
+  bool is_option() const { return choice >= 0; }
 };
 
 /// A complete, validated scenario.
@@ -147,6 +214,7 @@ struct Scenario {
   std::vector<std::vector<Interest>> interests;  ///< [agent][issue]
   std::vector<InitialAlignment> initial_alignment;
   std::vector<Event> events;
+  std::vector<Choice> choices;
   std::vector<Era> eras;
 
   int agent_count() const { return static_cast<int>(agents.size()); }
@@ -156,6 +224,7 @@ struct Scenario {
   int agent_index(const std::string& id) const;
   int issue_index(const std::string& id) const;
   int event_index(const std::string& id) const;
+  int choice_index(const std::string& id) const;
 };
 
 /// The event kinds a scenario may use.

@@ -3,28 +3,19 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
+#include <unordered_map>
 #include <toml.hpp>
 
 #include "ScenarioError.hpp"
+#include "Streams.hpp"
 #include "TomlFields.hpp"
+#include "TomlFile.hpp"
 
 namespace alignsim {
-
-std::uint32_t event_stream(const std::string& id) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, 64 bits, folded to 32
-  for (unsigned char ch : id) {
-    h ^= ch;
-    h *= 0x100000001b3ULL;
-  }
-  const auto folded = static_cast<std::uint32_t>(h ^ (h >> 32));
-  return folded == 0 ? 1u : folded;
-}
 
 namespace detail {
 
@@ -55,14 +46,11 @@ class Loader {
 
   void load_entry_text(const std::string& text, const std::string& name,
                        const std::filesystem::path& base_dir) {
-    std::istringstream in(text);
-    try {
-      Document doc{name, base_dir, toml::parse<toml::discard_comments, std::map, std::vector>(in, name), true};
-      add_document(std::move(doc), name);
-    } catch (const toml::syntax_error& e) {
-      syntax(e);
-    }
+    if (auto root = parse_toml_text(text, name, d_)) add_document(Document{name, base_dir, std::move(*root), true}, name);
   }
+
+  /// Every file read, in reading order (the entry file first).
+  const std::vector<std::filesystem::path>& files() const { return files_; }
 
   Scenario build() {
     d_.throw_if_any();  // nothing else makes sense over unreadable files
@@ -73,6 +61,8 @@ class Loader {
     read_interests(s);
     read_initial_alignment(s);
     read_events(s);
+    read_choices(s);
+    check_decision_windows(s);
     read_eras(s);
     check_requires_cycles(s);
     check_streams(s);
@@ -81,8 +71,6 @@ class Loader {
   }
 
  private:
-  void syntax(const toml::exception& e) { d_.add(syntax_diagnostic(e)); }
-
   void parse_file(const std::filesystem::path& shown, const std::filesystem::path& canonical,
                   const Value* site, bool entry) {
     if (std::find(stack_.begin(), stack_.end(), canonical) != stack_.end()) {
@@ -95,24 +83,13 @@ class Loader {
       d_.at(*site, "file '" + shown.string() + "' is included more than once");
       return;
     }
-    std::ifstream in(canonical, std::ios::binary);
-    if (!in) {
-      const std::string msg = "cannot open scenario file '" + shown.string() + "': " +
-                              (std::filesystem::exists(canonical) ? "permission denied or not a file"
-                                                                  : "no such file");
-      if (site) d_.at(*site, msg); else d_.in_file(shown.string(), msg);
-      return;
-    }
+    auto root = read_toml_file(canonical, shown.string(), site, budget_, d_);
+    if (!root) return;
     loaded_.insert(canonical);
-    try {
-      Document doc{shown.string(), canonical.parent_path(),
-                   toml::parse<toml::discard_comments, std::map, std::vector>(in, shown.string()), entry};
-      stack_.push_back(canonical);
-      add_document(std::move(doc), shown.string());
-      stack_.pop_back();
-    } catch (const toml::syntax_error& e) {
-      syntax(e);
-    }
+    files_.push_back(canonical);
+    stack_.push_back(canonical);
+    add_document(Document{shown.string(), canonical.parent_path(), std::move(*root), entry}, shown.string());
+    stack_.pop_back();
   }
 
   void add_document(Document doc, const std::string& shown) {
@@ -126,6 +103,8 @@ class Loader {
         d_.at(it->second, shown + ": only the file named on the command line (or one it extends) may use 'extends'");
       } else if (!it->second.is_string()) {
         d_.at(it->second, shown + ": 'extends' must be the path of the base scenario, found " + type_name(it->second));
+      } else if (it->second.as_string().str.empty()) {
+        d_.at(it->second, shown + ": 'extends' is empty; expected the path of the base scenario");
       } else {
         const std::filesystem::path rel = it->second.as_string().str;
         std::error_code ec;
@@ -136,7 +115,7 @@ class Loader {
     docs_.push_back(std::move(doc));
     Fields f(root, shown, d_);
     for (const char* key : {"scenario", "parameters", "agents", "issues", "interests", "initial_alignment", "events",
-                            "eras", "extends", "remove", "replace", "patch"}) {
+                            "choices", "eras", "extends", "remove", "replace", "patch"}) {
       f.find(key);
     }
     for (const char* key : {"remove", "replace", "patch"}) {
@@ -150,6 +129,10 @@ class Loader {
     for (const auto& inc : *includes) {
       if (!inc.is_string()) {
         d_.at(inc, shown + ": 'include' entries must be file paths (strings), found " + type_name(inc));
+        continue;
+      }
+      if (inc.as_string().str.empty()) {
+        d_.at(inc, shown + ": an 'include' entry is empty; expected the path of a scenario file");
         continue;
       }
       const std::filesystem::path rel = inc.as_string().str;
@@ -242,24 +225,31 @@ class Loader {
     if (start && end && (*end < *start || *end - *start >= 32000)) {
       d_.at(*f.find("end"), "[parameters]: 'end' must be a month after 'start' and within 32000 months of it");
     }
-    p.k_a = f.number("k_a", false, 0, 1, "a number in [0, 1]").value_or(p.k_a);
-    p.k_r = f.number("k_r", false, 0, 1, "a number in [0, 1]").value_or(p.k_r);
-    p.k_b = f.number("k_b", false, 0, 1, "a number in [0, 1]").value_or(p.k_b);
-    p.sigma = f.number("sigma", false, 0, 1, "a number in [0, 1]").value_or(p.sigma);
-    p.shock_scale = f.number("shock_scale", false, 0, 0.2, "a number in [0, 0.2]").value_or(p.shock_scale);
+    for (const auto& row : parameter_table()) {
+      const std::string range = "a number in [" + format_number(row.lo) + ", " + format_number(row.hi) + "]";
+      if (const auto x = f.number(row.name, false, row.lo, row.hi, range)) row.set(p, *x);
+    }
   }
 
   void read_agents_and_issues(Scenario& s) {
     std::map<std::string, const Value*> seen;
+    std::map<int, std::string> ccodes;
     for (const auto& [doc, value] : each("agents")) {
       Fields top(doc->root, doc->path, d_, false);
-      top.tables("agents", "[[agents]] with id, name, capability", [&](const Value& t) {
+      top.tables("agents", "[[agents]] with id, name, capability (and optionally note, ccode)", [&](const Value& t) {
         Fields f(t, "agent", d_);
         Agent a;
         a.id = f.string("id", true, "an id such as \"PK\"").value_or("");
         a.name = f.string("name", true, "a display name").value_or("");
         a.capability = f.number("capability", true, 1e-9, 1e9, "a number > 0").value_or(1.0);
         a.note = f.string("note", false).value_or("");
+        a.ccode = static_cast<int>(f.integer("ccode", false, 1, 999, "a Correlates of War state code, 1-999").value_or(0));
+        if (a.ccode && ccodes.count(a.ccode)) {
+          d_.at(*f.find("ccode"), "agent: ccode " + std::to_string(a.ccode) + " is already the code of agent '" +
+                                      ccodes[a.ccode] + "'");
+        } else if (a.ccode) {
+          ccodes[a.ccode] = a.id;
+        }
         if (!a.id.empty() && !std::regex_match(a.id, agent_id_pattern())) {
           d_.at(*f.find("id"), "agent: 'id' must be 2-16 characters A-Z, 0-9, _ starting with a letter, found \"" +
                                    a.id + "\"");
@@ -316,14 +306,15 @@ class Loader {
     return out;
   }
 
-  int issue_field(const Scenario& s, Fields& f, const std::string& key) {
+  int issue_field(const Scenario& /*s*/, Fields& f, const std::string& key) {
     const Value* v = f.need(key, "an issue id");
     if (!v) return -1;
     if (!v->is_string()) {
       d_.at(*v, f.context() + ": '" + key + "' must be an issue id, found " + type_name(*v));
       return -1;
     }
-    const int i = s.issue_index(v->as_string().str);
+    const auto it = issue_ids_.find(v->as_string().str);
+    const int i = it == issue_ids_.end() ? -1 : it->second;
     if (i < 0) d_.at(*v, f.context() + ": unknown issue '" + v->as_string().str + "'");
     return i;
   }
@@ -334,6 +325,7 @@ class Loader {
     s.interests.assign(n, std::vector<Interest>(m));
     std::vector<std::vector<const Value*>> set(n, std::vector<const Value*>(m, nullptr));
     std::vector<const Value*> agent_site(n, nullptr);
+    for (int i = 0; i < m; ++i) issue_ids_.emplace(s.issues[i].id, i);
     for (const auto& [doc, value] : each("interests")) {
       if (!value->is_table()) {
         d_.at(*value, "'interests' must be a table of [interests.AGENT] tables");
@@ -352,7 +344,8 @@ class Loader {
         if (!agent_site[a]) agent_site[a] = &per_issue;
         for (const auto& [issue_id, entry] : per_issue.as_table()) {
           const std::string context = "interests of " + agent_id + " in '" + issue_id + "'";
-          const int i = s.issue_index(issue_id);
+          const auto known = issue_ids_.find(issue_id);
+          const int i = known == issue_ids_.end() ? -1 : known->second;
           if (i < 0) {
             d_.at(entry, context + ": unknown issue '" + issue_id + "'");
             continue;
@@ -424,10 +417,15 @@ class Loader {
     // First every id, so that events may refer to events defined later or in other files.
     std::vector<const Value*> tables;
     for (const auto& doc : docs_) {
-      if (doc.overlay) apply_overlay(doc, tables);
-      if (!doc.root.as_table().count("events")) continue;
+      if (doc.overlay) apply_overlay(doc, tables, choice_tables_);
       Fields top(doc.root, doc.path, d_, false);
-      top.tables("events", "[[events]]", [&](const Value& t) { tables.push_back(&t); });
+      if (doc.root.as_table().count("events")) {
+        top.tables("events", "[[events]]", [&](const Value& t) { tables.push_back(&t); });
+      }
+      if (doc.root.as_table().count("choices")) {
+        top.tables("choices", "[[choices]] with id, title, actor, from, to, source, options",
+                   [&](const Value& t) { choice_tables_.push_back(&t); });
+      }
     }
     std::map<std::string, const Value*> seen;
     for (const Value* t : tables) {
@@ -451,6 +449,7 @@ class Loader {
       s.events.push_back(std::move(e));
       event_tables_.push_back(t);
     }
+    for (std::size_t k = 0; k < s.events.size(); ++k) event_ids_.emplace(s.events[k].id, static_cast<int>(k));
     for (std::size_t k = 0; k < s.events.size(); ++k) read_event(s, s.events[k], *event_tables_[k]);
   }
 
@@ -485,17 +484,35 @@ class Loader {
     }
   }
 
-  static int find_event_table(const std::vector<const Value*>& tables, const std::string& id) {
+  /// The position of each event id among `tables` (the first, if an id is given twice).
+  static std::unordered_map<std::string, int> event_table_index(const std::vector<const Value*>& tables) {
+    std::unordered_map<std::string, int> index;
     for (std::size_t k = 0; k < tables.size(); ++k) {
       const auto& t = tables[k]->as_table();
       const auto it = t.find("id");
-      if (it != t.end() && it->second.is_string() && it->second.as_string().str == id) return static_cast<int>(k);
+      if (it != t.end() && it->second.is_string()) index.emplace(it->second.as_string().str, static_cast<int>(k));
     }
-    return -1;
+    return index;
   }
 
-  /// An overlay's `remove`, `replace` and `patch`, applied to the events read before it.
-  void apply_overlay(const Document& doc, std::vector<const Value*>& tables) {
+  /// An overlay's `remove`, `replace` and `patch`, applied to the events and choices read before it.
+  void apply_overlay(const Document& doc, std::vector<const Value*>& tables, std::vector<const Value*>& choices) {
+    // Events are looked up by id in constant time and removed at the end: an overlay may name many.
+    // Choices are few: looked up in order.
+    auto index = event_table_index(tables);
+    const auto find_event_table = [&](const std::vector<const Value*>& list, const std::string& id) {
+      if (&list != &tables) {
+        const auto in_list = event_table_index(list);
+        const auto it = in_list.find(id);
+        return it == in_list.end() ? -1 : it->second;
+      }
+      const auto it = index.find(id);
+      return it == index.end() ? -1 : it->second;
+    };
+    struct Compact {
+      std::vector<const Value*>& tables;
+      ~Compact() { std::erase(tables, nullptr); }
+    } compact{tables};
     Fields top(doc.root, doc.path, d_, false);
     const std::string base = " in the scenario it extends";
     if (const auto* removes = top.array("remove", false, "an array of event ids")) {
@@ -508,7 +525,9 @@ class Loader {
         if (k < 0) {
           d_.at(v, doc.path + ": cannot remove '" + v.as_string().str + "': no such event" + base);
         } else {
-          tables.erase(tables.begin() + k);
+          tables[k] = nullptr;
+          index.erase(v.as_string().str);
+          removed_[v.as_string().str] = &v;
         }
       }
     }
@@ -526,24 +545,29 @@ class Loader {
         tables[k] = &t;
       }
     });
-    top.tables("patch", "[[patch]] with event = ID and the fields to change", [&](const Value& p) {
+    top.tables("patch", "[[patch]] with event = ID (or choice = ID) and the fields to change", [&](const Value& p) {
       const auto& patch = p.as_table();
       const auto it = patch.find("event");
-      if (it == patch.end() || !it->second.is_string()) {
-        d_.at(p, doc.path + ": [[patch]] needs 'event', the id of the event it changes");
+      const auto ct = patch.find("choice");
+      const bool is_choice = it == patch.end() && ct != patch.end();
+      const auto& named = is_choice ? ct->second : (it == patch.end() ? p : it->second);
+      if ((it == patch.end()) == (ct == patch.end()) || !named.is_string()) {
+        d_.at(p, doc.path + ": [[patch]] needs either 'event' or 'choice', the id of what it changes");
         return;
       }
-      const int k = find_event_table(tables, it->second.as_string().str);
+      auto& list = is_choice ? choices : tables;
+      const int k = find_event_table(list, named.as_string().str);
       if (k < 0) {
-        d_.at(it->second, doc.path + ": cannot patch '" + it->second.as_string().str + "': no such event" + base);
+        d_.at(named, doc.path + ": cannot patch '" + named.as_string().str + "': no such " +
+                         (is_choice ? "choice" : "event") + base);
         return;
       }
-      Value merged = *tables[k];
+      Value merged = *list[k];
       auto& fields = merged.as_table();
       for (const auto& [key, value] : patch) {
-        if (key == "event") continue;
+        if (key == "event" || key == "choice") continue;
         if (key == "id") {
-          d_.at(value, doc.path + ": a patch cannot change an event's id; remove it and add a new event");
+          d_.at(value, doc.path + ": a patch cannot change an id; remove the event and add a new one");
           continue;
         }
         const auto old = fields.find(key);
@@ -554,7 +578,7 @@ class Loader {
         }
       }
       owned_.push_back(std::move(merged));
-      tables[k] = &owned_.back();
+      list[k] = &owned_.back();
     });
   }
 
@@ -574,13 +598,21 @@ class Loader {
     return out;
   }
 
-  int event_ref(const Scenario& s, const Value& v, const std::string& context, const std::string& key) {
+  int event_ref(const Scenario& /*s*/, const Value& v, const std::string& context, const std::string& key) {
     if (!v.is_string()) {
       d_.at(v, context + ": '" + key + "' must name events by id, found " + type_name(v));
       return -1;
     }
-    const int k = s.event_index(v.as_string().str);
-    if (k < 0) d_.at(v, context + ": unknown event '" + v.as_string().str + "' in '" + key + "'");
+    const auto it = event_ids_.find(v.as_string().str);
+    const int k = it == event_ids_.end() ? -1 : it->second;
+    if (k >= 0) return k;
+    if (const auto removed = removed_.find(v.as_string().str); removed != removed_.end()) {
+      // The overlay removed what the base still needs: the overlay's line is the one to change.
+      d_.at(*removed->second, removed->second->location().file_name() + ": cannot remove '" + removed->first + "': " +
+                                  context + " names it in '" + key + "' (" + where(v) + ")");
+    } else {
+      d_.at(v, context + ": unknown event '" + v.as_string().str + "' in '" + key + "'");
+    }
     return k;
   }
 
@@ -605,17 +637,17 @@ class Loader {
         if (a >= 0) e.actors.push_back(a);
       }
     }
-    if (const auto* source = f.array("source", true, "an array of paragraph numbers of the source essay")) {
-      for (const auto& v : *source) {
-        if (!v.is_integer() || v.as_integer() < 1 || v.as_integer() > 100000) {
-          d_.at(v, f.context() + ": 'source' holds paragraph numbers (integers >= 1), found " + type_name(v));
-          continue;
-        }
-        e.source.push_back(static_cast<int>(v.as_integer()));
-      }
-      if (source->empty()) d_.at(*f.find("source"), f.context() + ": 'source' must cite at least one paragraph");
+    e.context = f.boolean("context").value_or(false);
+    e.reference = f.string("reference", false, "a standard work (author, title, publisher, year)").value_or("");
+    if (e.context && e.reference.empty()) {
+      d_.at(t, f.context() + ": a context event needs 'reference', the standard work it rests on");
+    }
+    e.source = paragraphs(f, "source", !e.context);
+    if (!e.context && f.find("source") && e.source.empty()) {
+      d_.at(*f.find("source"), f.context() + ": 'source' must cite at least one paragraph");
     }
     e.note = f.string("note", false).value_or("");
+    e.exogenous = f.string("exogenous", false, "one line: why the event lies outside the agents' choices").value_or("");
     const Value* probability = f.find("probability");
     const Value* jitter = f.find("jitter_months");
     e.probability = f.number("probability", false, 0, 1, "a probability in [0, 1]").value_or(1.0);
@@ -627,14 +659,23 @@ class Loader {
       if (!dv->is_table()) {
         d_.at(*dv, f.context() + ": 'decision' must be a table with from, to, b0");
       } else {
-        if (probability) d_.at(*probability, f.context() + ": a decision event takes no 'probability' (its hazard decides)");
+        if (probability) d_.at(*probability, f.context() + ": a decision event takes no 'probability' (its logit decides)");
         if (jitter) d_.at(*jitter, f.context() + ": a decision event takes no 'jitter_months' (its window decides)");
+        if (kind && act_class_of(*kind) < 0) {
+          d_.at(*f.find("kind"), f.context() + ": an event of kind '" + *kind +
+                                     "' is not an act of an agent's choosing and cannot be a decision; schedule it");
+        }
         e.decision = read_decision(s, *dv, f.context() + " decision");
-        if (date && e.decision && (*date < e.decision->from || e.decision->to < *date)) {
+        decision_sites_[e.id] = dv;
+        if (date && e.decision && e.decision->windowed &&
+            (*date < e.decision->from || e.decision->to < *date)) {
           d_.at(*f.find("date"), f.context() + ": 'date' " + date->str() + " must lie in the decision window " +
                                      e.decision->from.str() + " to " + e.decision->to.str());
         }
       }
+    }
+    if (!e.exogenous.empty() && e.decision) {
+      d_.at(*f.find("exogenous"), f.context() + ": 'exogenous' explains a scheduled event; a decision is an act");
     }
     if (date) {
       e.date = *date;
@@ -672,7 +713,18 @@ class Loader {
         d_.at(st, g.context() + ": give 'salience' or 'salience_delta', not both");
       }
       if (!g.find("position") && !g.find("position_delta") && !g.find("salience") && !g.find("salience_delta")) {
-        d_.at(st, g.context() + ": expected at least one of position, position_delta, salience, salience_delta");
+        d_.at(st, g.context() + ": expected at least one of position_delta, salience_delta (or, for a regime "
+                                "change, position, salience)");
+      }
+      h.durable = g.boolean("durable").value_or(true);
+      if ((h.position || h.salience) && !regime_change(e.kind)) {
+        d_.at(*g.find(h.position ? "position" : "salience"),
+              g.context() + ": an absolute '" + std::string(h.position ? "position" : "salience") +
+                  "' is kept for regime changes (events of kind founding, succession or collapse); use '" +
+                  (h.position ? "position_delta" : "salience_delta") + "'");
+      }
+      if ((h.position || h.salience) && g.find("durable") && !h.durable) {
+        d_.at(*g.find("durable"), g.context() + ": an absolute setting moves the anchor too; it cannot be 'durable = false'");
       }
       e.shifts.push_back(h);
     });
@@ -699,9 +751,12 @@ class Loader {
   std::optional<Decision> read_decision(const Scenario& s, const Value& t, const std::string& context) {
     Fields f(t, context, d_);
     Decision dec;
-    const auto from = f.month("from", true);
-    const auto to = f.month("to", true);
+    const auto from = f.month("from", false);
+    const auto to = f.month("to", false);
+    if (f.find("from") && !f.find("to")) d_.at(t, context + ": missing 'to' (the window's last month)");
+    if (f.find("to") && !f.find("from")) d_.at(t, context + ": missing 'from' (the window's first month)");
     dec.b0 = f.number("b0", true, -50, 50, "a log-odds intercept in [-50, 50]").value_or(0);
+    dec.near_certain = f.string("near_certain", false, "why the essay makes the act near-certain").value_or("");
     f.tables("dyads", "{ a, b, coef }", [&](const Value& dt) {
       Fields g(dt, context + " dyad", d_);
       DyadCoefficient c;
@@ -711,6 +766,23 @@ class Loader {
       if (c.a >= 0 && c.a == c.b) d_.at(dt, g.context() + ": 'a' and 'b' must be different agents");
       dec.dyads.push_back(c);
     });
+    f.tables("interests", "{ agent, issue, coef }", [&](const Value& it) {
+      Fields g(it, context + " interest term", d_);
+      InterestCoefficient c;
+      c.agent = agent_field(s, g, "agent");
+      c.issue = issue_field(s, g, "issue");
+      c.coef = g.number("coef", true, -100, 100, "a coefficient in [-100, 100]").value_or(0);
+      dec.interests.push_back(c);
+    });
+    f.tables("power", "{ a, b, coef }", [&](const Value& pt) {
+      Fields g(pt, context + " power term", d_);
+      DyadCoefficient c;
+      c.a = agent_field(s, g, "a");
+      c.b = agent_field(s, g, "b");
+      c.coef = g.number("coef", true, -100, 100, "a coefficient in [-100, 100]").value_or(0);
+      if (c.a >= 0 && c.a == c.b) d_.at(pt, g.context() + ": 'a' and 'b' must be different agents");
+      dec.power.push_back(c);
+    });
     f.tables("after", "{ event, coef }", [&](const Value& at) {
       Fields g(at, context + " 'after' term", d_);
       EventCoefficient c;
@@ -719,13 +791,129 @@ class Loader {
       c.coef = g.number("coef", true, -100, 100, "a coefficient in [-100, 100]").value_or(0);
       dec.after.push_back(c);
     });
+    if (!from && !to && !f.find("from") && !f.find("to")) return dec;  // an option: the choice gives the window
     if (!from || !to) return std::nullopt;
+    dec.windowed = true;
     dec.from = *from;
     dec.to = *to;
     if (dec.to < dec.from) d_.at(*f.find("to"), context + ": window ends (" + to->str() + ") before it starts (" + from->str() + ")");
     check_in_horizon(s, *f.find("from"), context + " 'from'", dec.from);
     check_in_horizon(s, *f.find("to"), context + " 'to'", dec.to);
     return dec;
+  }
+
+  static bool regime_change(const std::string& kind) {
+    return kind == "founding" || kind == "succession" || kind == "collapse";
+  }
+
+  /// Paragraph numbers of the source essay under `key`.
+  std::vector<int> paragraphs(Fields& f, const std::string& key, bool required) {
+    std::vector<int> out;
+    if (const auto* source = f.array(key, required, "an array of paragraph numbers of the source essay")) {
+      for (const auto& v : *source) {
+        if (!v.is_integer() || v.as_integer() < 1 || v.as_integer() > 100000) {
+          d_.at(v, f.context() + ": '" + key + "' holds paragraph numbers (integers >= 1), found " + type_name(v));
+          continue;
+        }
+        out.push_back(static_cast<int>(v.as_integer()));
+      }
+    }
+    return out;
+  }
+
+  void read_choices(Scenario& s) {
+    std::map<std::string, const Value*> seen;
+    for (const Value* t : choice_tables_) {
+      Choice c;
+      Fields f(*t, "choice", d_, false);
+      c.id = f.string("id", true, "a unique snake_case id").value_or("");
+      if (c.id.empty()) continue;
+      const Value* id_site = f.find("id");
+      if (!std::regex_match(c.id, snake_pattern())) {
+        d_.at(*id_site, "choice: 'id' must be snake_case (a-z, 0-9, _), found \"" + c.id + "\"");
+        continue;
+      }
+      if (seen.count(c.id)) {
+        d_.at(*id_site, "duplicate choice id '" + c.id + "' (first at " + where(*seen[c.id]) + ")");
+        continue;
+      }
+      if (s.event_index(c.id) >= 0) {
+        d_.at(*id_site, "choice id '" + c.id + "' is also an event's id; events and choices share one set of ids");
+        continue;
+      }
+      seen[c.id] = id_site;
+      Fields g(*t, "choice '" + c.id + "'", d_);
+      g.find("id");
+      c.title = g.string("title", true, "a one-line title").value_or("");
+      c.actor = agent_field(s, g, "actor");
+      const auto from = g.month("from", true);
+      const auto to = g.month("to", true);
+      c.source = paragraphs(g, "source", true);
+      c.note = g.string("note", false).value_or("");
+      if (from && to) {
+        c.from = *from;
+        c.to = *to;
+        check_in_horizon(s, *g.find("from"), g.context() + " 'from'", c.from);
+        check_in_horizon(s, *g.find("to"), g.context() + " 'to'", c.to);
+        if (c.to < c.from) d_.at(*g.find("to"), g.context() + ": window ends before it starts");
+      }
+      const int index = static_cast<int>(s.choices.size());
+      if (const auto* options = g.array("options", true, "an array of at least one event id")) {
+        for (const auto& v : *options) {
+          const int k = event_ref(s, v, g.context(), "options");
+          if (k < 0) continue;
+          Event& e = s.events[k];
+          if (std::find(c.options.begin(), c.options.end(), k) != c.options.end()) {
+            d_.at(v, g.context() + ": option '" + e.id + "' is listed twice");
+          } else if (e.choice >= 0) {
+            d_.at(v, g.context() + ": '" + e.id + "' is already an option of choice '" + s.choices[e.choice].id + "'");
+          } else if (!e.decision) {
+            d_.at(v, g.context() + ": option '" + e.id + "' needs a decision table (b0 and its terms)");
+          } else if (e.decision->windowed) {
+            d_.at(*decision_sites_[e.id], "event '" + e.id + "' decision: an option of choice '" + c.id +
+                                              "' takes the choice's window; remove 'from' and 'to'");
+          } else {
+            e.choice = index;
+            c.options.push_back(k);
+            if (from && to && (e.date < c.from || c.to < e.date)) {
+              d_.at(*event_tables_[k], "event '" + e.id + "': 'date' " + e.date.str() + " must lie in the window of choice '" +
+                                           c.id + "', " + c.from.str() + " to " + c.to.str());
+            }
+          }
+        }
+        if (options->empty()) d_.at(*g.find("options"), g.context() + ": 'options' must name at least one event");
+      }
+      const auto option_ref = [&](const Value& v, const std::string& key) {
+        const int k = event_ref(s, v, g.context(), key);
+        if (k >= 0 && std::find(c.options.begin(), c.options.end(), k) == c.options.end()) {
+          d_.at(v, g.context() + ": '" + key + "' must name one of the choice's options, found '" + s.events[k].id + "'");
+          return -1;
+        }
+        return k;
+      };
+      if (const Value* fv = g.find("force")) c.forced = option_ref(*fv, "force");
+      if (const auto* ex = g.array("exclude", false, "an array of option ids")) {
+        for (const auto& v : *ex) {
+          const int k = option_ref(v, "exclude");
+          if (k >= 0) c.excluded.push_back(k);
+        }
+        if (c.forced >= 0 && std::find(c.excluded.begin(), c.excluded.end(), c.forced) != c.excluded.end()) {
+          d_.at(*g.find("exclude"), g.context() + ": the forced option '" + s.events[c.forced].id + "' cannot be excluded");
+        }
+      }
+      s.choices.push_back(std::move(c));
+      choice_sites_.push_back(t);
+    }
+  }
+
+  /// A decision has its own window unless it is an option of a choice.
+  void check_decision_windows(const Scenario& s) {
+    for (const auto& e : s.events) {
+      if (e.decision && !e.decision->windowed && e.choice < 0 && decision_sites_.count(e.id)) {
+        d_.at(*decision_sites_[e.id], "event '" + e.id + "' decision: missing 'from' and 'to' (its window); only an "
+                                      "option of a [[choices]] entry takes its window from the choice");
+      }
+    }
   }
 
   void check_requires_cycles(const Scenario& s) {
@@ -755,29 +943,36 @@ class Loader {
   }
 
   void check_streams(const Scenario& s) {
-    std::map<std::uint32_t, int> streams;
-    for (int k = 0; k < s.event_count(); ++k) {
-      const auto [it, inserted] = streams.emplace(event_stream(s.events[k].id), k);
-      if (!inserted) {
-        d_.at(*event_tables_[k], "event ids '" + s.events[it->second].id + "' and '" + s.events[k].id +
-                                     "' hash to the same random stream; rename one of them");
-      }
-    }
+    std::map<std::uint32_t, std::string> streams;
+    const auto check = [&](const std::string& id, const Value& site) {
+      const auto [it, inserted] = streams.emplace(event_stream(id), id);
+      if (!inserted) d_.at(site, "ids '" + it->second + "' and '" + id + "' hash to the same random stream; rename one of them");
+    };
+    for (int k = 0; k < s.event_count(); ++k) check(s.events[k].id, *event_tables_[k]);
+    for (std::size_t c = 0; c < s.choices.size(); ++c) check(s.choices[c].id, *choice_sites_[c]);
   }
 
   Diagnostics d_;
   std::vector<Document> docs_;
   std::vector<std::filesystem::path> stack_;
   std::set<std::filesystem::path> loaded_;
+  std::vector<std::filesystem::path> files_;
+  std::size_t budget_ = kMaxTomlBytes;  ///< bytes the scenario's files may still hold
   std::vector<const Value*> event_tables_;
+  std::unordered_map<std::string, int> event_ids_, issue_ids_;  ///< ids to indices: references may be many
+  std::map<std::string, const Value*> removed_;                  ///< events an overlay removed, and where
+  std::vector<const Value*> choice_tables_;  ///< as read, overlays applied
+  std::vector<const Value*> choice_sites_;   ///< the table of each of Scenario::choices
+  std::map<std::string, const Value*> decision_sites_;  ///< each decision table, by event id
   std::deque<Value> owned_;  ///< tables made by merging (patched events, overridden parameters)
 };
 
 }  // namespace detail
 
-Scenario load_scenario(const std::filesystem::path& path) {
+Scenario load_scenario(const std::filesystem::path& path, std::vector<std::filesystem::path>* files) {
   detail::Loader loader;
   loader.load_entry_file(path);
+  if (files) *files = loader.files();
   return loader.build();
 }
 

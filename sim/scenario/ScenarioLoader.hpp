@@ -4,20 +4,20 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "Scenario.hpp"
 
 namespace alignsim {
 
 /// Loads the scenario whose entry file is `path`, following `include`s relative to each file.
-Scenario load_scenario(const std::filesystem::path& path);
+/// `files`, if given, receives every file read (even when the scenario has errors), so that a
+/// command can refuse to write over any of them.
+Scenario load_scenario(const std::filesystem::path& path, std::vector<std::filesystem::path>* files = nullptr);
 
 /// Loads a scenario from TOML text; `name` stands for the file in messages and `include`s are
 /// resolved relative to `base_dir`.
 Scenario load_scenario_text(const std::string& text, const std::string& name,
                             const std::filesystem::path& base_dir = ".");
-
-/// The 32-bit random stream of an event, derived from its id (FNV-1a), never 0 (0 is the noise).
-std::uint32_t event_stream(const std::string& id);
 
 }  // namespace alignsim

@@ -12,5 +12,7 @@ std::string to_toml(const Scenario& s);
 
 /// One event as its own [[events]] block (with a leading blank line).
 std::string to_toml(const Scenario& s, const Event& e);
+/// One choice as a [[choices]] table.
+std::string to_toml(const Scenario& s, const Choice& c);
 
 }  // namespace alignsim

@@ -4,6 +4,7 @@
 /// its file, line and column, and keys nobody asked for are reported as unknown.
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -33,31 +34,51 @@ inline const char* type_name(const Value& v) {
   }
 }
 
+/// The shortest text that reads back as exactly `x` (1.0000001 stays 1.0000001, not 1).
 inline std::string format_number(double x) {
-  std::ostringstream s;
-  s << x;
-  return s.str();
+  char buffer[32];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, x).ptr;
+  return std::string(buffer, end);
 }
 
-/// Collects every problem found, each tied to the place in a file that caused it.
+/// Collects every problem found, each tied to the place in a file that caused it. Past the first
+/// kMaxDiagnostics only their number is kept (finding a line costs a pass over the file).
 class Diagnostics {
  public:
+  static constexpr std::size_t kMaxDiagnostics = 100;
+
   void at(const Value& v, std::string message) {
+    if (full()) return;
     const auto loc = v.location();
     list_.push_back({loc.file_name(), static_cast<int>(loc.line()), static_cast<int>(loc.column()),
                      std::move(message)});
   }
   void in_file(std::string file, std::string message) {
-    list_.push_back({std::move(file), 0, 0, std::move(message)});
+    if (!full()) list_.push_back({std::move(file), 0, 0, std::move(message)});
   }
-  void add(Diagnostic d) { list_.push_back(std::move(d)); }
+  void add(Diagnostic d) {
+    if (!full()) list_.push_back(std::move(d));
+  }
   bool empty() const { return list_.empty(); }
   void throw_if_any() {
-    if (!list_.empty()) throw ScenarioError(std::move(list_));
+    if (list_.empty()) return;
+    if (dropped_ > 0) {
+      list_.push_back({list_.back().file, 0, 0,
+                       "and " + std::to_string(dropped_) + " more error(s); only the first " +
+                           std::to_string(kMaxDiagnostics) + " are listed"});
+    }
+    throw ScenarioError(std::move(list_));
   }
 
  private:
+  bool full() {
+    if (list_.size() < kMaxDiagnostics) return false;
+    ++dropped_;
+    return true;
+  }
+
   std::vector<Diagnostic> list_;
+  std::size_t dropped_ = 0;
 };
 
 /// A toml11 syntax error as a diagnostic: its place, and toml11's own message with the offending line.
@@ -136,7 +157,11 @@ class Fields {
       return std::nullopt;
     }
     if (!std::isfinite(x) || x < lo || x > hi) {
-      d_.at(v, context_ + ": '" + key + "' must be " + what + ", found " + format_number(x));
+      // The bound that was crossed, when `what` does not say it ("a number > 0" also has a largest).
+      std::string bound;
+      if (x > hi && what.find(format_number(hi)) == std::string::npos) bound = " (at most " + format_number(hi) + ")";
+      if (x < lo && what.find(format_number(lo)) == std::string::npos) bound = " (at least " + format_number(lo) + ")";
+      d_.at(v, context_ + ": '" + key + "' must be " + what + bound + ", found " + format_number(x));
       return std::nullopt;
     }
     return x;

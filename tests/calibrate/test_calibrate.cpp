@@ -2,6 +2,7 @@
 // and its decisions.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,8 @@
 
 #include "calibrate/Calibrate.hpp"
 #include "calibrate/Targets.hpp"
+#include "engine/Ensemble.hpp"
+#include "model/Model.hpp"
 #include "scenario/ScenarioLoader.hpp"
 
 using namespace alignsim;
@@ -112,7 +115,8 @@ TEST_CASE("the optimiser recovers known k_a and shock_scale on the small scenari
 TEST_CASE("the calibrated file is an overlay that sets what the calibration found") {
   const Scenario base = load_scenario(kDataDir + "/small.toml");
   auto variables = free_variables(base);
-  REQUIRE(variables.size() == 7);  // five parameters and the two decisions' b0
+  const std::size_t parameters = parameter_table().size();
+  REQUIRE(variables.size() == parameters + 2);  // every parameter and the two options' b0
   std::vector<double> values;
   for (const auto& v : variables) values.push_back(v.kind == FreeVariable::Kind::Intercept ? v.start + 0.12345 : (v.lo + v.hi) / 2);
   const std::string text = overlay_toml(base, variables, values, "small.toml", "a test\nof the header");
@@ -124,10 +128,11 @@ TEST_CASE("the calibrated file is an overlay that sets what the calibration foun
     INFO(variables[k].name);
     CHECK(value_of(calibrated, variables[k]) == rounded(variables[k], values[k]));
   }
-  CHECK(calibrated.events[variables[5].event].decision->b0 == doctest::Approx(base.events[variables[5].event].decision->b0 + 0.123));
+  const auto& intercept = variables[parameters];
+  CHECK(calibrated.events[intercept.event].decision->b0 == doctest::Approx(base.events[intercept.event].decision->b0 + 0.123));
 }
 
-TEST_CASE("the calibrated baseline meets at least 90% of its targets (ensemble median, 512 runs, seed 2)") {
+TEST_CASE("the calibrated baseline meets at least 90% of its targets and decisions (ensemble median, 512 runs, seed 2)") {
   // Seed 2, not the calibration's seed 1: the targets must hold for other runs than those fitted.
   const Scenario s = load_scenario(kBaselineDir + "/calibrated.toml");
   CHECK(s.name == "baseline_calibrated");
@@ -140,86 +145,49 @@ TEST_CASE("the calibrated baseline meets at least 90% of its targets (ensemble m
       missed += " " + targets.targets[k].id + " (" + std::to_string(e.targets[k].value) + ")";
     }
   }
-  INFO("met " << e.targets_met << " of " << targets.targets.size() << "; missed:" << missed);
-  CHECK(e.targets_met * 10 >= 9 * static_cast<int>(targets.targets.size()));
+  for (std::size_t k = 0; k < targets.decisions.size(); ++k) {
+    if (!e.decisions[k].met) missed += " " + targets.decisions[k].id + " (" + std::to_string(e.decisions[k].value) + ")";
+  }
+  INFO("met " << e.fitted_met << " of " << e.fitted << " targets and decisions; missed:" << missed);
+  CHECK(e.fitted_met * 10 >= 9 * e.fitted);
 }
 
-namespace {
-
-/// The expectation for each decision event of the baseline: a decision that happened happens in at
-/// least `share` of runs within `within` months of its historical date; one that did not happen
-/// happens in at most `share` of runs (within < 0). The same numbers are in targets.toml, which
-/// calibration uses; the test below checks that the two agree.
-struct Expectation {
-  const char* event;
-  const char* date;
-  double share;
-  int within;
-};
-constexpr Expectation kDecisions[] = {
-    {"liaquat_visits_us", "1950-05", 0.8, 6},
-    {"liaquat_visits_moscow", "1949-08", 0.15, -1},
-    {"us_pk_mutual_defense_1954", "1954-05", 0.8, 6},
-    {"pk_joins_seato", "1954-09", 0.8, 12},
-    {"pk_joins_baghdad_pact", "1955-09", 0.8, 12},
-    {"ru_backs_india_on_kashmir", "1955-12", 0.8, 6},
-    {"pk_premier_visits_moscow_1957", "1957-06", 0.15, -1},
-    {"us_arms_india_1962", "1962-11", 0.8, 3},
-    {"pk_protests_us_arms_to_india", "1962-11", 0.8, 3},
-    {"pk_normalises_with_china", "1963-03", 0.8, 12},
-    {"tashkent_declaration", "1966-01", 0.8, 6},
-    {"ru_arms_to_pakistan_1968", "1968-07", 0.8, 12},
-    {"indo_soviet_treaty", "1971-08", 0.8, 6},
-    {"ru_veto_1971_first", "1971-12", 0.8, 0},
-    {"ru_veto_1971_second", "1971-12", 0.8, 0},
-    {"ru_veto_1971_third", "1971-12", 0.8, 0},
-    {"pk_frontline_state", "1980-01", 0.8, 6},
-    {"benazir_bhutto_visits_moscow", "1994-12", 0.15, -1},
-};
-
-}  // namespace
-
-TEST_CASE("each historical decision happens in most runs near its date, and those that did not happen rarely (1000 runs, seed 3)") {
+TEST_CASE("every decision of the baseline has an expectation in targets.toml, and every expected share is moderate") {
   const Scenario s = load_scenario(kBaselineDir + "/calibrated.toml");
-  TargetSet expected;
-  for (const auto& x : kDecisions) {
-    DecisionTarget d;
-    d.id = x.event;
-    d.event = s.event_index(x.event);
-    REQUIRE_MESSAGE(d.event >= 0, x.event);
-    CHECK(s.events[d.event].date.str() == x.date);
-    d.at_least = x.within >= 0;
-    d.share = x.share;
-    d.within_months = std::max(0, x.within);
-    expected.decisions.push_back(d);
-  }
-  // Every decision event of the baseline has an expectation.
-  int decisions = 0;
-  for (const auto& e : s.events) decisions += e.is_decision();
-  CHECK(decisions == static_cast<int>(std::size(kDecisions)));
-
-  const Evaluation e = evaluate(s, expected, {1000, 3, 0});
-  for (std::size_t k = 0; k < expected.decisions.size(); ++k) {
-    const auto& x = kDecisions[k];
-    INFO(std::string(x.event) << ": " << std::string(x.within >= 0 ? "at least " : "at most ") << x.share
-                                << " of runs"
-                                << (x.within >= 0 ? " within " + std::to_string(x.within) + " months of " + x.date
-                                                  : std::string(" at all"))
-                                << "; found " << e.decisions[k].value);
-    CHECK(e.decisions[k].met);
-  }
-
-  // targets.toml states the same expectations for calibration.
   const TargetSet file = load_targets(kBaselineDir + "/targets.toml", s);
-  REQUIRE(file.decisions.size() == expected.decisions.size());
-  for (const auto& d : expected.decisions) {
-    const auto it = std::find_if(file.decisions.begin(), file.decisions.end(),
-                                 [&](const DecisionTarget& f) { return f.event == d.event; });
-    REQUIRE_MESSAGE(it != file.decisions.end(), d.id);
-    CHECK(it->at_least == d.at_least);
-    CHECK(it->share == d.share);
-    CHECK(it->within_months == d.within_months);
+  for (int k = 0; k < s.event_count(); ++k) {
+    if (!s.events[k].is_decision()) continue;
+    INFO(s.events[k].id);
+    CHECK(std::count_if(file.decisions.begin(), file.decisions.end(), [&](const DecisionTarget& d) { return d.event == k; }) == 1);
   }
+  // Expectations above 0.95 would push decisions into saturation; only near-certain acts may have them.
+  for (const auto& d : file.decisions) {
+    INFO(d.id);
+    if (d.at_least && d.share > 0.95) CHECK(!s.events[d.event].decision->near_certain.empty());
+  }
+}
+
+TEST_CASE("the calibrated baseline's history can turn out otherwise (2000 runs, seed 3)") {
+  const Scenario s = load_scenario(kBaselineDir + "/calibrated.toml");
+  const Model model(s);
+  EnsembleOptions eo;
+  eo.runs = 2000;
+  eo.seed = 3;
+  eo.store_runs = 0;
+  DiscardSink sink;
+  const EnsembleResult r = run_ensemble(model, eo, sink);
+  int fixed = 0;
+  std::string saturated;
+  for (int k = 0; k < s.event_count(); ++k) {
+    const double p = static_cast<double>(r.event_count[k]) / static_cast<double>(r.runs_done);
+    fixed += p == 0.0 || p == 1.0;
+    const auto& e = s.events[k];
+    if (e.is_decision() && p > 0.97 && e.decision->near_certain.empty()) saturated += " " + e.id;
+  }
+  INFO(fixed << " of " << s.event_count() << " events happen in every run or in none");
+  CHECK(fixed * 3 <= s.event_count());
+  INFO("decisions above 0.97 without a reason:" << saturated);
+  CHECK(saturated.empty());
 }
 
 TEST_CASE("the calibrated baseline extends the baseline and changes only free numbers") {

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <limits>
 #include <sstream>
+#include <unistd.h>
 
 #include "CalibrateCommand.hpp"
 #include "Commands.hpp"
@@ -299,7 +300,7 @@ TEST_CASE("a targets file: every kind of error names the file, line and column")
   }
   SUBCASE("unknown statistic") {
     const std::string text = replaced(good, "statistic = \"level\"", "statistic = \"median\"");
-    check_error(text, s, "statistic = \"median\"", "'statistic' must be \"level\", \"change\" or \"ordering\", found \"median\"");
+    check_error(text, s, "statistic = \"median\"", "'statistic' must be \"level\", \"change\", \"ordering\" or \"persistence\", found \"median\"");
     CHECK(errors_of(text, s).size() == 1);  // and no noise about the keys it cannot judge
   }
   SUBCASE("a key of another statistic") {
@@ -308,12 +309,12 @@ TEST_CASE("a targets file: every kind of error names the file, line and column")
     CHECK(errors_of(replaced(good, "window = [\"1950-04\", \"1950-09\"]",
                              "window = [\"1950-04\", \"1950-09\"]\ndates = [\"1950-04\", \"1950-09\"]"), s)
               .front()
-              .message.find("unknown key 'dates'; expected one of 'id', 'text', 'source', 'statistic', 'a', 'b', 'window', 'band'") !=
+              .message.find("unknown key 'dates'; expected one of 'id', 'text', 'weight', 'reference', 'source', 'statistic', 'a', 'b', 'window', 'band'") !=
           std::string::npos);
   }
   SUBCASE("unknown key") {
-    check_error(replaced(good, "statistic = \"level\"", "statistic = \"level\"\nweight = 2"), s, "weight = 2",
-                "unknown key 'weight'");
+    check_error(replaced(good, "statistic = \"level\"", "statistic = \"level\"\nheft = 2"), s, "heft = 2",
+                "unknown key 'heft'");
   }
   SUBCASE("duplicate id") {
     const std::string text = replaced(good, "id = \"aa_cc_pact_warms\"", "id = \"aa_cc_warm_after_visit\"");
@@ -330,9 +331,13 @@ TEST_CASE("a targets file: every kind of error names the file, line and column")
     check_error(replaced(good, "event = \"cc_joins_bb_pact\"", "event = \"no_such_event\""), s,
                 "event = \"no_such_event\"", "must name an event of the scenario, found 'no_such_event'");
   }
-  SUBCASE("a decision target with both at_least and at_most") {
+  SUBCASE("a decision target with both at_least and at_most needs at_least's window") {
     check_error(replaced(good, "at_most = 0.5", "at_most = 0.5\nat_least = 0.2"), s, "[[decisions]]\nevent = \"cc_joins_bb",
-                "give exactly one of 'at_least'");
+                "'at_least' needs 'within_months'");
+  }
+  SUBCASE("a decision target with neither at_least nor at_most") {
+    check_error(replaced(good, "at_most = 0.5\n", ""), s, "[[decisions]]\nevent = \"cc_joins_bb",
+                "give 'at_least'");
   }
   SUBCASE("a share out of range") {
     check_error(replaced(good, "at_most = 0.5", "at_most = 1.5"), s, "at_most = 1.5", "a share of runs in [0, 1], found 1.5");
@@ -389,4 +394,113 @@ TEST_CASE("alignsim calibrate: a bad targets file or scenario exits with 2 and p
   CHECK(err.find("unknown free variable 'k_q'") != std::string::npos);
   CHECK_FALSE(fs::exists(dir / "calibrated.toml"));  // nothing is written on bad input
   fs::remove_all(dir);
+}
+
+TEST_CASE("persistence, data references, weights, includes and held-out targets") {
+  // M is 0.3 in 1950-01..02 and 0.5 from 1950-03 (see kTwoAgents).
+  const Scenario s = test::scenario_from(kTwoAgents);
+  const auto dir = std::filesystem::temp_directory_path() / ("alignsim_targets_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "data.toml") << R"(
+[[targets]]
+id = "from_data"
+text = "a pact in the data"
+reference = "ATOP 5.1"
+statistic = "level"
+a = "AA"
+b = "BB"
+window = ["1950-03", "1950-06"]
+band = [0.6, 1.0]
+weight = 0.5
+)";
+  const std::string main = R"(
+include = ["data.toml"]
+[[targets]]
+id = "holds_from_march"
+text = "the treaty's warmth lasts"
+source = [1]
+statistic = "persistence"
+a = "AA"
+b = "BB"
+from = "1950-03"
+months = 4
+band = [0.4, 1.0]
+[[targets]]
+id = "holds_from_january"
+text = "warm from the start"
+source = [1]
+statistic = "persistence"
+a = "AA"
+b = "BB"
+from = "1950-01"
+months = 6
+band = [0.4, 1.0]
+)";
+  TargetSet targets = load_targets_text(main, (dir / "targets.toml").string(), s, dir);
+  std::filesystem::remove_all(dir);
+  REQUIRE(targets.targets.size() == 3);
+  CHECK(targets.targets[2].reference == "ATOP 5.1");
+  CHECK(targets.targets[2].source.empty());
+  const Evaluation e = evaluate(s, targets, {64, 5, 2});
+  // From 1950-03 the median stays in [0.4, 1] for all 4 months: met.
+  CHECK(e.targets[0].value == 4);
+  CHECK(e.targets[0].met);
+  CHECK(e.targets[0].loss == 0);
+  // From 1950-01 it is out of the band at once: 0 months of 6, loss ((6 - 0) / 6)^2 (no margin: the
+  // count cannot pass `months`).
+  CHECK(e.targets[1].value == 0);
+  CHECK_FALSE(e.targets[1].met);
+  CHECK(e.targets[1].loss == doctest::Approx(1.0));
+  // The data target: level 0.5 below [0.6, 1], weighted by 0.5.
+  CHECK(e.targets[2].loss == doctest::Approx(0.5 * std::pow((0.6 + kMargin * 0.4 - 0.5) / 0.4, 2)).epsilon(1e-3));
+  CHECK(e.loss == doctest::Approx(e.targets[1].loss + e.targets[2].loss));
+  CHECK(e.fitted == 3);
+  // Held out after 1950-04: the two persistence targets end in 1950-06, the level target too.
+  hold_out_after(targets, Month::of(1950, 4));
+  const Evaluation held = evaluate(s, targets, {64, 5, 2});
+  CHECK(held.held_out == 3);
+  CHECK(held.fitted == 0);
+  CHECK(held.loss == 0);  // nothing fitted: held-out targets do not count in the loss
+  CHECK(held.held_out_met == 1);
+}
+
+TEST_CASE("a decision's cap: the share of runs in which it happens at all may not exceed it") {
+  const Scenario s = load_scenario(kDataDir + "/small.toml");
+  const std::string targets_text = R"(
+decisions_at_most = 0.05
+[[targets]]
+id = "t"
+text = "t"
+source = [1]
+statistic = "level"
+a = "AA"
+b = "CC"
+window = ["1950-01", "1950-02"]
+band = [-1.0, 1.0]
+[[decisions]]
+event = "cc_joins_aa_pact"
+at_least = 0.0
+within_months = 600
+[[decisions]]
+event = "cc_joins_bb_pact"
+at_least = 0.0
+within_months = 600
+at_most = 1.0
+)";
+  const TargetSet targets = load_targets_text(targets_text, "targets.toml", s);
+  REQUIRE(targets.decisions.size() == 2);
+  CHECK(targets.decisions[0].cap == doctest::Approx(0.05));  // the file's default
+  CHECK(targets.decisions[1].cap == 1.0);                    // its own
+  const Evaluation e = evaluate(s, targets, {400, 42, 2});
+  // The runs in which each option happened, counted apart.
+  const auto runs = test::simulate(Model(s), 42, 0, 400);
+  const int aa = s.event_index("cc_joins_aa_pact");
+  double happened = 0;
+  for (const auto& r : runs) happened += r.event_month[aa] >= 0;
+  CHECK(e.decisions[0].any == doctest::Approx(happened / 400));
+  REQUIRE(happened / 400 > 0.05);
+  CHECK_FALSE(e.decisions[0].met);
+  const double over = happened / 400 - (0.05 - kMargin * 0.05);
+  CHECK(e.decisions[0].loss == doctest::Approx((over / 0.05) * (over / 0.05)));
+  CHECK(e.decisions[1].met);
 }

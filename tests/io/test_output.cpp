@@ -7,8 +7,10 @@
 #include <atomic>
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 
+#include "io/EnsembleReader.hpp"
 #include "io/OutputWriter.hpp"
 #include "model/Model.hpp"
 #include "scenario/ScenarioLoader.hpp"
@@ -188,6 +190,8 @@ TEST_CASE("blocks packed in another process and written in any order give the sa
   const Model m(s);
   for (const int deflate : {0, 1}) {
     CAPTURE(deflate);
+    const auto at = dir / std::to_string(deflate);
+    fs::create_directory(at);
     OutputInfo info;
     info.scenario_toml = to_toml(s);
     info.seed = 5;
@@ -207,24 +211,24 @@ TEST_CASE("blocks packed in another process and written in any order give the sa
     const auto result = run_ensemble(m, o, packed);
     REQUIRE(packed.blocks.size() == 7);
     {
-      OutputWriter in_order(dir / "in_order.h5", s, m, info);
+      OutputWriter in_order(at / "in_order.h5", s, m, info);
       run_ensemble(m, o, in_order);
       in_order.finish(result.summary.finish(info.quantiles), result.event_count, 100, true);
     }
     {
-      OutputWriter reversed(dir / "reversed.h5", s, m, info);
+      OutputWriter reversed(at / "reversed.h5", s, m, info);
       for (auto b = packed.blocks.rbegin(); b != packed.blocks.rend(); ++b) reversed.write_packed(b->data(), b->size());
       reversed.finish(result.summary.finish(info.quantiles), result.event_count, 100, true);
     }
     {
       // Interrupted after the first three blocks, with two later blocks already written.
-      OutputWriter partial(dir / "partial.h5", s, m, info);
+      OutputWriter partial(at / "partial.h5", s, m, info);
       for (const int k : {4, 1, 0, 3, 2}) partial.write_packed(packed.blocks[k].data(), packed.blocks[k].size());
       partial.finish(result.summary.finish(info.quantiles), result.event_count, 48, false);
     }
-    H5::H5File a((dir / "in_order.h5").string(), H5F_ACC_RDONLY);
-    H5::H5File b((dir / "reversed.h5").string(), H5F_ACC_RDONLY);
-    H5::H5File p((dir / "partial.h5").string(), H5F_ACC_RDONLY);
+    H5::H5File a((at / "in_order.h5").string(), H5F_ACC_RDONLY);
+    H5::H5File b((at / "reversed.h5").string(), H5F_ACC_RDONLY);
+    H5::H5File p((at / "partial.h5").string(), H5F_ACC_RDONLY);
     for (const char* name : {"event_month", "era_alignment", "alignment", "run", "sample", "sample_run",
                              "alignment_mean", "alignment_quantile"}) {
       CAPTURE(name);
@@ -244,5 +248,92 @@ TEST_CASE("blocks packed in another process and written in any order give the sa
   }
   const std::vector<unsigned char> junk(40, 7);
   CHECK_THROWS_AS(BlockPacker::unpack(junk.data(), junk.size()), std::runtime_error);
+}
+
+namespace {
+
+/// Opens `path` with the reader and returns its error (empty if it opened).
+std::string reader_error(const fs::path& path) {
+  try {
+    const EnsembleReader reader(path);
+    return "";
+  } catch (const OutputError& e) {
+    return e.what();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the reader refuses a file whose attributes, names or shapes are not an ensemble's, naming the file") {
+  const Scenario s = load_scenario(ALIGNSIM_TEST_DATA "/small.toml");
+  const Model m(s);
+  const auto dir = temp_dir();
+  const auto good = dir / "good.h5";
+  write(good, s, m, 30);
+  {
+    const EnsembleReader reader(good);
+    const auto& h = reader.header();
+    REQUIRE(h.runs == 30);
+    std::vector<std::int16_t> months;
+    std::vector<float> eras;
+    reader.read(0, 30, months, eras);
+    CHECK(months.size() == 30 * h.events.size());
+    CHECK(eras.size() == 30 * h.eras.size() * h.agents.size() * h.agents.size());
+    CHECK_THROWS_AS(reader.read(25, 6, months, eras), std::out_of_range);
+  }
+  const auto u64 = [](H5::H5File& f, const std::string& name, std::uint64_t v) {
+    f.removeAttr(name);
+    f.createAttribute(name, H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_UINT64, &v);
+  };
+  struct Damage {
+    const char* what;
+    const char* expected;  // in the message
+    std::function<void(H5::H5File&)> apply;
+  };
+  const std::vector<Damage> damages = {
+      {"runs written as text", "'runs' is not an integer",
+       [](H5::H5File& f) {
+         f.removeAttr("runs");
+         H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+         const char* v = "30";
+         f.createAttribute("runs", type, H5::DataSpace(H5S_SCALAR)).write(type, &v);
+       }},
+      {"more runs claimed than event_month holds", "event_month is not of runs x events",
+       [&](H5::H5File& f) { u64(f, "runs", 31); }},
+      {"2^40 runs claimed", "more than any run simulates", [&](H5::H5File& f) { u64(f, "runs", std::uint64_t{1} << 40); }},
+      {"event_month of one dimension", "event_month is not of runs x events",
+       [](H5::H5File& f) {
+         f.unlink("event_month");
+         const hsize_t n = 30 * 3;
+         f.createDataSet("event_month", H5::PredType::NATIVE_INT16, H5::DataSpace(1, &n));
+       }},
+      {"agent names as numbers", "not a list of texts",
+       [](H5::H5File& f) {
+         f.unlink("agent");
+         const hsize_t n = 3;
+         f.createDataSet("agent", H5::PredType::NATIVE_INT32, H5::DataSpace(1, &n));
+       }},
+      {"a list of 2^30 event names, never written", "more than",
+       [](H5::H5File& f) {
+         f.unlink("event");
+         const hsize_t n = hsize_t{1} << 30, chunk = 1;
+         H5::DSetCreatPropList plist;
+         plist.setChunk(1, &chunk);
+         f.createDataSet("event", H5::StrType(H5::PredType::C_S1, H5T_VARIABLE), H5::DataSpace(1, &n), plist);
+       }},
+  };
+  for (const auto& d : damages) {
+    const std::string what = d.what;
+    CAPTURE(what);
+    const auto bad = dir / "bad.h5";
+    fs::copy_file(good, bad, fs::copy_options::overwrite_existing);
+    {
+      H5::H5File f(bad.string(), H5F_ACC_RDWR);
+      d.apply(f);
+    }
+    const auto error = reader_error(bad);
+    CHECK(error.find(bad.string()) != std::string::npos);
+    CHECK(error.find(d.expected) != std::string::npos);
+  }
   fs::remove_all(dir);
 }

@@ -1,4 +1,5 @@
-// Events: probability, jitter, decision hazards, requires/excludes, and the addressing of draws.
+// Events: probability, jitter, requires/excludes, and the addressing of draws (decisions and
+// choices: test_decisions.cpp).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -59,47 +60,6 @@ TEST_CASE("a probability p event happens in a share p of runs, and jitter spread
   const double share = happened / 4000.0;
   CHECK(std::fabs(share - 0.3) < 4 * std::sqrt(0.3 * 0.7 / 4000));
   for (const int count : by_offset) CHECK(std::fabs(count - happened / 7.0) < 5 * std::sqrt(happened / 7.0));
-}
-
-TEST_CASE("a decision's empirical monthly rate matches its hazard h = 1 / (1 + exp(-b0))") {
-  // b0 = logit(0.1): the maximum-likelihood rate is events / months at risk; its standard error
-  // is sqrt(h (1 - h) / months at risk). The check allows 4 standard errors.
-  const std::string decision = "[events.decision]\nfrom = \"1950-01\"\nto = \"1957-12\"\nb0 = " +
-                               std::to_string(std::log(0.1 / 0.9)) + "\n";
-  const auto e = simulate(kQuiet + event("choice", "1950-01", decision), 3000);
-  double fired = 0, at_risk = 0;
-  for (std::size_t r = 0; r < e.runs.size(); ++r) {
-    const int m = e.month_of(r, "choice");
-    fired += m >= 0;
-    at_risk += m >= 0 ? m + 1 : 96;
-  }
-  const double rate = fired / at_risk;
-  CHECK(std::fabs(rate - 0.1) < 4 * std::sqrt(0.1 * 0.9 / at_risk));
-  // A decision outside its window never happens.
-  for (std::size_t r = 0; r < e.runs.size(); ++r) CHECK(e.month_of(r, "choice") < 96);
-}
-
-TEST_CASE("a decision's hazard rises with the alignment of its dyad and after a given event") {
-  // W is frozen at the affinity, so M[AA, CC] = (0.12 + 0.10) / 2 = 0.11 every month.
-  const double b0 = std::log(0.05 / 0.95);
-  // The trigger happens in month 0 or never; it counts in the hazard from month 1, when the window opens.
-  const std::string decision = "[events.decision]\nfrom = \"1950-02\"\nto = \"1959-12\"\nb0 = " + std::to_string(b0) +
-                               "\ndyads = [{ a = \"AA\", b = \"CC\", coef = 10.0 }]\n"
-                               "after = [{ event = \"trigger\", coef = 1.5 }]\n";
-  const auto e = simulate(kFrozen + event("trigger", "1950-01", "probability = 0.5\n") + event("choice", "1950-02", decision),
-                          4000);
-  for (const bool triggered : {false, true}) {
-    const double h = 1.0 / (1.0 + std::exp(-(b0 + 10.0 * 0.11 + (triggered ? 1.5 : 0.0))));
-    double fired = 0, at_risk = 0;
-    for (std::size_t r = 0; r < e.runs.size(); ++r) {
-      if ((e.month_of(r, "trigger") >= 0) != triggered) continue;
-      const int m = e.month_of(r, "choice");
-      fired += m >= 0;
-      at_risk += m >= 0 ? m : 119;
-    }
-    CAPTURE(triggered);
-    CHECK(std::fabs(fired / at_risk - h) < 4 * std::sqrt(h * (1 - h) / at_risk));
-  }
 }
 
 TEST_CASE("requires and excludes: an event happens only after those it requires and never after those it excludes") {

@@ -54,9 +54,10 @@ def h5diff(a, b):
     return subprocess.run(["h5diff", str(a), str(b)], capture_output=True, text=True)
 
 
-def test_two_and_three_ranks_write_the_file_one_process_writes():
+def test_one_two_and_three_ranks_write_the_file_one_process_writes():
     # The same command line in two folders: the files must not differ at all, attributes included.
     cases = [
+        (1, [SMALL, "--runs", "1003", "--seed", "5", "--store-runs", "300", "--block-runs", "16"]),
         (2, [SMALL, "--runs", "1003", "--seed", "5", "--store-runs", "all", "--deflate", "0", "--block-runs", "48"]),
         (2, [SMALL, "--runs", "777", "--seed", "9", "--store-runs", "100", "--threads", "2"]),
         (3, [SMALL, "--runs", "1003", "--seed", "5", "--store-runs", "300", "--deflate", "4", "--block-runs", "16"]),
@@ -70,7 +71,8 @@ def test_two_and_three_ranks_write_the_file_one_process_writes():
         assert r.returncode == 0, r.stderr
         r = ranks(n, *command, cwd=many, mpi_options=["--bind-to", "none"])
         assert r.returncode == 0, r.stdout + r.stderr
-        assert f"on {n} ranks" in r.stderr, r.stderr  # the runs were split, not run n times alone
+        if n > 1:
+            assert f"on {n} ranks" in r.stderr, r.stderr  # the runs were split, not run n times alone
         d = h5diff(one / "out.h5", many / "out.h5")
         assert d.returncode == 0, (options, d.stdout)
         with h5py.File(many / "out.h5") as f:
@@ -98,12 +100,61 @@ def test_calibrate_on_two_ranks_gives_the_same_fit():
     assert len(set(a["loss_trace"])) > 1  # the optimiser moved: evaluations at several points agreed
 
 
+def test_the_output_rule_holds_under_mpirun():
+    # Rank 0 writes through the output rule: an existing file only with --overwrite, never an input,
+    # and --resume (one process's business) refused with exit 2, the file left as it was.
+    where = folder("rule")
+    command = ["ensemble", SMALL, "--runs", "300", "--seed", "3", "-q"]
+    alone_file = folder("rule_alone") / "one.h5"
+    assert alone(*command, "--out", str(alone_file), cwd=where).returncode == 0
+    (where / "out.h5").write_bytes(b"an earlier result")
+    r = ranks(2, *command, "--out", "out.h5", cwd=where)
+    assert r.returncode == 2 and r.stderr.count("out.h5") == 1 and "--overwrite" in r.stderr, (r.returncode, r.stderr)
+    assert (where / "out.h5").read_bytes() == b"an earlier result"
+    r = ranks(2, *command, "--out", "out.h5", "--overwrite", cwd=where)
+    assert r.returncode == 0, r.stderr
+    assert h5diff(alone_file, where / "out.h5").returncode != 2  # a readable HDF5 file now
+    with h5py.File(where / "out.h5") as f, h5py.File(alone_file) as g:
+        for k in ("event_month", "era_alignment", "alignment", "alignment_mean", "alignment_quantile"):
+            assert np.array_equal(f[k][()], g[k][()], equal_nan=True), k
+    scenario = where / "small.toml"
+    for name in ("small.toml", "small_events.toml"):
+        (where / name).write_text((DATA / name).read_text())
+    before = scenario.read_text()
+    r = ranks(2, "ensemble", str(scenario), "--runs", "300", "--seed", "3", "--out", str(scenario), "--overwrite",
+              cwd=where)
+    assert r.returncode == 2 and "input" in r.stderr, (r.returncode, r.stderr)
+    assert scenario.read_text() == before
+    stamp = (where / "out.h5").stat().st_mtime_ns
+    r = ranks(2, *command, "--out", "out.h5", "--resume", cwd=where)
+    assert r.returncode == 2 and r.stderr.count("--resume is not supported under mpirun") == 1, (r.returncode, r.stderr)
+    assert (where / "out.h5").stat().st_mtime_ns == stamp
+    assert sorted(x.name for x in where.iterdir()) == ["out.h5", "small.toml", "small_events.toml"]  # no temporary file left
+
+
 def wait_for_runs(p, seconds):
     """Waits until the job has been running `seconds`; fails if it ended first."""
     end = time.time() + seconds
     while time.time() < end:
         assert p.poll() is None, p.communicate()
         time.sleep(0.05)
+
+
+def wait_for_blocks(p, where, timeout=120):
+    """Waits until rank 0's temporary file grows: every rank is then simulating (and takes signals as
+    stops); fails if the job ended first."""
+    end = time.time() + timeout
+    first = None
+    while time.time() < end:
+        assert p.poll() is None, p.communicate()
+        temporary = [x for x in where.iterdir() if ".tmp-" in x.name]
+        if temporary:
+            size = temporary[0].stat().st_size
+            first = size if first is None else first
+            if size > first:
+                return
+        time.sleep(0.02)
+    raise AssertionError("the job wrote no block in time")
 
 
 def check_partial(folder_path, name="p.h5"):
@@ -183,6 +234,33 @@ def test_a_signal_to_one_rank_stops_them_all():
     out, err = ended(p)
     assert p.returncode == 130, (p.returncode, err)
     check_partial(where)
+
+
+def test_one_process_completes_an_interrupted_mpi_job_with_resume():
+    # The partial file two ranks leave keeps the summaries' state: one process with --resume then
+    # writes the file of an uninterrupted run, bit for bit.
+    where = folder("resume")
+    runs = "2000000"
+    command = ["ensemble", SMALL, "--runs", runs, "--seed", "1", "--out", "p.h5", "-q"]
+    p = subprocess.Popen([*MPIRUN, "-np", "2", ALIGNSIM, *command], cwd=where, env=ENV, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    wait_for_blocks(p, where)
+    os.kill(rank_pids(p)[1], signal.SIGTERM)
+    out, err = ended(p)
+    assert p.returncode == 130, (p.returncode, err)
+    with h5py.File(where / "p.h5") as f:
+        done = int(f.attrs["runs"])
+        assert f.attrs["status"] == "partial" and 0 < done < int(runs), done
+    r = alone(*command, "--resume", cwd=where)
+    assert r.returncode == 0, r.stderr
+    whole = folder("resume_whole")
+    r = alone(*command, cwd=whole)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(where / "p.h5") as f, h5py.File(whole / "p.h5") as g:
+        assert f.attrs["status"] == "complete" and int(f.attrs["runs"]) == int(runs)
+        for k in ("event_month", "era_alignment", "alignment", "alignment_mean", "alignment_std",
+                  "alignment_quantile", "event_probability"):
+            assert np.array_equal(f[k][()], g[k][()], equal_nan=True), k
 
 
 def test_a_killed_rank_fails_the_job_and_leaves_no_file():

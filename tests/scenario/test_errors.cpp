@@ -150,6 +150,23 @@ TEST_CASE("duplicate ids are errors that point at the first") {
   CHECK(errors_of(agents)[0].message.find("duplicate agent id 'AA'") != std::string::npos);
 }
 
+TEST_CASE("a Correlates of War code must be an integer in range, and each agent's own") {
+  std::string text = kBase;
+  text.replace(text.find("capability = 0.3\n"), 17, "capability = 0.3\nccode = \"PAK\"\n");
+  check_error(text, "ccode = \"PAK\"", "'ccode' must be a Correlates of War state code, 1-999, found a string");
+  text = kBase;
+  text.replace(text.find("capability = 0.3\n"), 17, "capability = 0.3\nccode = 1000\n");
+  check_error(text, "ccode = 1000", "found 1000");
+  text = kBase;
+  text.replace(text.find("capability = 0.5\n"), 17, "capability = 0.5\nccode = 770\n");
+  text.replace(text.find("capability = 0.2\n"), 17, "capability = 0.2\nccode = 770\n");
+  const auto at = text.find("ccode = 770", text.find("Carpathia"));
+  const auto errors = errors_of(text);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].line == 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n')));
+  CHECK(errors[0].message.find("ccode 770 is already the code of agent 'AA'") != std::string::npos);
+}
+
 TEST_CASE("cycles in requires are errors that show the cycle") {
   std::string a = kEvent;
   std::string b = kEvent;

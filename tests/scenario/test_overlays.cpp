@@ -61,7 +61,10 @@ TEST_CASE("remove, replace, patch, add and parameter overrides") {
   CHECK(pact.decision->b0 == doctest::Approx(-1.0));
   CHECK(pact.decision->dyads.size() == 1);  // patched term by term: the rest stays
   CHECK(pact.decision->after.size() == 1);
-  CHECK(pact.decision->from == Month::of(1950, 6));
+  CHECK(!pact.decision->windowed);  // an option: its window is the choice's
+  REQUIRE(s.choices.size() == 1);
+  CHECK(s.choices[0].excluded == std::vector<int>{s.event_index("cc_joins_aa_pact")});
+  CHECK(s.choices[0].from == Month::of(1950, 6));
   const Event& arms = s.events.at(s.event_index("aa_arms_cc"));
   CHECK(arms.probability == doctest::Approx(0.5));
   CHECK(arms.jitter_months == 1);

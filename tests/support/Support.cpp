@@ -53,9 +53,11 @@ class Recorder final : public BatchObserver {
   Recorder(const Model& m, std::vector<Run>& runs, int offset) : m_(m), runs_(runs), offset_(offset) {}
   void on_month(int t, const BatchState& s) override {
     const int nn = m_.agents() * m_.agents();
+    const int nd = m_.agents() * m_.issues();
     for (int l = 0; l < s.valid; ++l) {
-      auto& W = runs_[offset_ + l].W;
-      for (int c = 0; c < nn; ++c) W[static_cast<std::size_t>(t) * nn + c] = s.W[c][l];
+      auto& run = runs_[offset_ + l];
+      for (int c = 0; c < nn; ++c) run.W[static_cast<std::size_t>(t) * nn + c] = s.W[c][l];
+      for (int c = 0; c < nd; ++c) run.position[static_cast<std::size_t>(t) * nd + c] = s.position[c][l];
     }
   }
 
@@ -66,18 +68,20 @@ class Recorder final : public BatchObserver {
 };
 }  // namespace
 
-std::vector<Run> simulate(const Model& model, std::uint64_t seed, std::uint64_t first, int count) {
+std::vector<Run> simulate(const Model& model, std::uint64_t seed, std::uint64_t first, int count,
+                          const ParameterPlan* plan) {
   std::vector<Run> runs(count);
   const int nn = model.agents() * model.agents();
   for (auto& r : runs) {
     r.W.assign(static_cast<std::size_t>(model.months()) * nn, 0.0f);
+    r.position.assign(static_cast<std::size_t>(model.months()) * model.agents() * model.issues(), 0.0f);
     r.event_month.assign(model.events(), -1);
   }
   BatchState state(model);
   for (int offset = 0; offset < count; offset += kLanes) {
     const int valid = std::min(kLanes, count - offset);
     Recorder recorder(model, runs, offset);
-    simulate_batch(model, seed, first + static_cast<std::uint64_t>(offset), valid, state, recorder);
+    simulate_batch(model, seed, first + static_cast<std::uint64_t>(offset), valid, state, recorder, plan);
     for (int e = 0; e < model.events(); ++e) {
       for (int l = 0; l < valid; ++l) runs[offset + l].event_month[e] = state.fired[model.position_of_event()[e]][l];
     }

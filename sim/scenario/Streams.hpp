@@ -1,0 +1,27 @@
+#pragma once
+/// The addresses of random numbers (docs/model.md, "Randomness"): which Philox stream and counter
+/// tags each kind of draw uses. One home for them, read by the kernel and by the loader's check that
+/// no two ids share a stream.
+
+#include <cstdint>
+#include <string_view>
+
+namespace alignsim {
+
+inline constexpr std::uint32_t kNoiseStream = 0;             ///< the dynamics noise
+inline constexpr std::uint32_t kTagOccurrence = 0xFFFFFFF0u;  ///< month word: probability and jitter
+inline constexpr std::uint32_t kTagShock = 0xFFFFFFF1u;       ///< month word: shock magnitudes
+
+/// The 32-bit random stream of an event or a choice, from its id: a 64-bit FNV-1a hash folded to 32
+/// bits (high word XOR low word), never 0 (0 is the noise).
+inline std::uint32_t event_stream(std::string_view id) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const unsigned char ch : id) {
+    h ^= ch;
+    h *= 0x100000001b3ULL;
+  }
+  const auto folded = static_cast<std::uint32_t>(h ^ (h >> 32));
+  return folded == 0 ? 1u : folded;
+}
+
+}  // namespace alignsim
