@@ -39,13 +39,19 @@ struct Outcome {
   std::vector<std::uint64_t> event_count;
 };
 
-Outcome run(const Model& model, int threads, int block_runs, std::uint64_t runs = 203) {
+/// Options of the tests' ensembles: seed 77, the first 50 runs stored.
+EnsembleOptions options(std::uint64_t runs, int threads, int block_runs) {
   EnsembleOptions o;
   o.runs = runs;
   o.seed = 77;
   o.threads = threads;
   o.block_runs = block_runs;
   o.store_runs = 50;
+  return o;
+}
+
+Outcome run(const Model& model, int threads, int block_runs, std::uint64_t runs = 203) {
+  EnsembleOptions o = options(runs, threads, block_runs);
   Outcome out;
   auto result = run_ensemble(model, o, out.sink);
   CHECK(result.runs_done == runs);
@@ -103,11 +109,7 @@ TEST_CASE("the engine's runs are the kernel's runs, and only the first K are sto
 TEST_CASE("a stopped ensemble covers a prefix of whole runs") {
   const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
   std::atomic<bool> stop{false};
-  EnsembleOptions o;
-  o.runs = 10000;
-  o.seed = 77;
-  o.threads = 2;
-  o.block_runs = 64;
+  EnsembleOptions o = options(10000, 2, 64);
   MemorySink sink;
   sink.stop_after = 300;
   sink.stop = &stop;
@@ -140,12 +142,7 @@ TEST_CASE("the parts of an ensemble, run apart, add up to the whole ensemble, bi
   const Outcome whole = run(model, 2, 32);
   for (const int parts : {2, 3, 8}) {
     CAPTURE(parts);
-    EnsembleOptions o;
-    o.runs = 203;
-    o.seed = 77;
-    o.threads = 2;
-    o.block_runs = 32;
-    o.store_runs = 50;
+    EnsembleOptions o = options(203, 2, 32);
     o.parts = parts;
     SummaryAccumulator total(model.agents(), model.months());
     std::vector<std::uint64_t> counts(static_cast<std::size_t>(model.events()), 0);
@@ -177,12 +174,7 @@ TEST_CASE("the parts of an ensemble, run apart, add up to the whole ensemble, bi
 TEST_CASE("a range of runs: two ranges make the whole, and a range must start at a block") {
   const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
   const Outcome whole = run(model, 1, 16);
-  EnsembleOptions o;
-  o.runs = 203;
-  o.seed = 77;
-  o.threads = 1;
-  o.block_runs = 16;
-  o.store_runs = 50;
+  EnsembleOptions o = options(203, 1, 16);
   o.end_run = 96;
   MemorySink first_sink;
   const auto first = run_ensemble(model, o, first_sink);
@@ -227,11 +219,7 @@ TEST_CASE("a range of runs: two ranges make the whole, and a range must start at
 TEST_CASE("a stopped part has done exactly its blocks below where it stopped") {
   const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
   std::atomic<bool> stop{false};
-  EnsembleOptions o;
-  o.runs = 100000;
-  o.seed = 77;
-  o.threads = 2;
-  o.block_runs = 64;
+  EnsembleOptions o = options(100000, 2, 64);
   o.part = 1;
   o.parts = 3;
   class Stopper final : public BlockSink {
