@@ -130,6 +130,12 @@ def test_the_output_rule_holds_under_mpirun():
     assert r.returncode == 2 and r.stderr.count("--resume is not supported under mpirun") == 1, (r.returncode, r.stderr)
     assert (where / "out.h5").stat().st_mtime_ns == stamp
     assert sorted(x.name for x in where.iterdir()) == ["out.h5", "small.toml", "small_events.toml"]  # no temporary file left
+    # calibrate's overlay too: refused before any evaluation.
+    (where / "fit.toml").write_text("an earlier fit")
+    r = ranks(2, "calibrate", str(BASELINE / "scenario.toml"), "--targets", str(BASELINE / "targets.toml"),
+              "--runs", "256", "--max-evals", "2", "--out", "fit.toml", cwd=where)
+    assert r.returncode == 2 and r.stderr.count("fit.toml") == 1 and "--overwrite" in r.stderr, (r.returncode, r.stderr)
+    assert (where / "fit.toml").read_text() == "an earlier fit"
 
 
 def wait_for_runs(p, seconds):
