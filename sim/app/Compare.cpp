@@ -127,8 +127,8 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
   if (a.agents != b.agents) refuse("their agents differ (" + join(a.agents) + " and " + join(b.agents) + ")");
 
   ComparisonTable t;
-  t.base_path = base_path;
-  t.cf_path = cf_path;
+  t.base_path = shown_path(base_path);
+  t.cf_path = shown_path(cf_path);
   t.runs = a.runs;
   t.seed = a.seed;
   t.agents = a.agents;

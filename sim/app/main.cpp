@@ -9,6 +9,7 @@
 #include "Compare.hpp"
 #include "Export.hpp"
 #include "Sensitivity.hpp"
+#include "io/OutputPath.hpp"
 #include "io/OutputWriter.hpp"
 #ifdef ALIGNSIM_MPI
 #include "MpiCommands.hpp"
@@ -17,10 +18,11 @@
 
 namespace {
 
-/// The command line as the user would retype it: the program by its name, not its path.
+/// The command line as the user would retype it from the repository's root: the program by its
+/// name, files by their place in the repository (io/OutputPath.hpp, shown_path).
 std::string joined(int argc, char** argv) {
   std::string out = "alignsim";
-  for (int i = 1; i < argc; ++i) out += " " + std::string(argv[i]);
+  for (int i = 1; i < argc; ++i) out += " " + alignsim::shown_path(argv[i]);
   return out;
 }
 

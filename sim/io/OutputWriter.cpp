@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "H5Create.hpp"
 #include "PartialOutput.hpp"
 #include "alignsim/GitCommit.hpp"
 #include "alignsim/Version.hpp"
@@ -118,7 +119,7 @@ struct OutputWriter::Impl {
   H5::DataSet dataset(const std::string& name, const H5::DataType& type, const Dims& dims, const Dims& chunk = {},
                       int deflate = 0, const Dims& maxdims = {}) {
     H5::DataSpace space(static_cast<int>(dims.size()), dims.data(), maxdims.empty() ? nullptr : maxdims.data());
-    H5::DSetCreatPropList plist;
+    H5::DSetCreatPropList plist = detail::untimed_dataset_plist();
     if (!chunk.empty()) {
       plist.setChunk(static_cast<int>(chunk.size()), chunk.data());
       if (deflate > 0) {
@@ -162,10 +163,7 @@ struct OutputWriter::Impl {
 
   void create() {
     const fs::path& temp_path = output->temp_path();
-    H5::FileCreatPropList fcpl;
-    // netCDF-4 readers expect link and attribute creation order to be tracked.
-    H5Pset_link_creation_order(fcpl.getId(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-    H5Pset_attr_creation_order(fcpl.getId(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    const H5::FileCreatPropList fcpl = detail::untimed_file_plist();
     try {
       file = H5::H5File(temp_path.string(), H5F_ACC_TRUNC, fcpl);
     } catch (const H5::Exception& e) {
@@ -212,7 +210,7 @@ struct OutputWriter::Impl {
     string_variable("agent_name", "agent", names, "display name at the start of the horizon");
     std::vector<std::int32_t> codes;
     for (const auto& a : scenario.agents) codes.push_back(a.ccode > 0 ? a.ccode : kNoCode);
-    H5::DSetCreatPropList fill;
+    H5::DSetCreatPropList fill = detail::untimed_dataset_plist();
     fill.setFillValue(H5::PredType::NATIVE_INT32, &kNoCode);
     auto ccode = file.createDataSet("agent_ccode", H5::PredType::NATIVE_INT32, H5::DataSpace(1, &N), fill);
     ccode.write(codes.data(), H5::PredType::NATIVE_INT32);
