@@ -372,6 +372,22 @@ struct OutputWriter::Impl {
 
   void finish(const Summary& summary, const std::vector<std::uint64_t>& event_count, std::uint64_t runs_done,
               bool complete) {
+    write_summaries(summary, event_count, runs_done, complete);
+    // Every object is closed before the file, so that closing it writes the file whole before it
+    // takes its name: a process killed after the rename (mpirun's SIGKILL after its SIGTERM, say)
+    // then leaves a file that opens, not one whose metadata was still in memory.
+    for (auto* ds : {&alignment, &event_month, &run, &sample, &sample_run, &era_alignment}) ds->close();
+    scales.clear();
+    if (file.getObjCount(H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR) != 0) {
+      fail("closing the file", "an object of the file is still open, so closing would not write it whole");
+    }
+    file.close();
+    output->commit();
+    finished = true;
+  }
+
+  void write_summaries(const Summary& summary, const std::vector<std::uint64_t>& event_count,
+                       std::uint64_t runs_done, bool complete) {
     const auto T = static_cast<hsize_t>(model.months());
     const auto N = static_cast<hsize_t>(model.agents());
     const auto E = static_cast<hsize_t>(scenario.event_count());
@@ -425,9 +441,6 @@ struct OutputWriter::Impl {
     attr(root, "status", complete ? "complete" : "partial");
     attr(root, "history", (history.empty() ? "" : history + "\n") + now + ": " + info.history);
     if (!complete && resume_state) detail::write_resume_state(file, *resume_state, event_count, info);
-    file.close();
-    output->commit();
-    finished = true;
   }
 
   /// Runs 0 .. runs_done - 1 of a partial file written with the same options: its chunks as stored.
