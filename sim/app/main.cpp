@@ -12,6 +12,10 @@
 #include "Sensitivity.hpp"
 #include "io/OutputPath.hpp"
 #include "io/OutputWriter.hpp"
+#ifdef ALIGNSIM_MPI
+#include "MpiCommands.hpp"
+#include "mpi/MpiEnsemble.hpp"
+#endif
 
 namespace {
 
@@ -165,6 +169,21 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : alignsim::app::kBadInput;
   }
 
+#ifdef ALIGNSIM_MPI
+  // Started by mpirun or srun: the runs of `ensemble` and of each evaluation of `calibrate` are
+  // split among the ranks (docs/cluster.md).
+  if ((*ensemble || calibrate.chosen()) && alignsim::detail::MpiEnsemble::launched()) {
+    const std::string command_line = joined(argc, argv);
+    ensemble_options.command_line = command_line;
+    return alignsim::app::under_mpi(
+        argc, argv,
+        [&](alignsim::detail::MpiEnsemble& mpi) {
+          return calibrate.chosen() ? calibrate.run(command_line, &mpi)
+                                    : alignsim::app::simulate_mpi(ensemble_options, mpi);
+        },
+        [&] { return calibrate.chosen() ? calibrate.run(command_line) : alignsim::app::simulate(ensemble_options); });
+  }
+#endif
   if (calibrate.chosen()) return calibrate.run(joined(argc, argv));
   if (*validate) return alignsim::app::validate(validate_path);
   if (*resolve) return alignsim::app::resolve(resolve_path);

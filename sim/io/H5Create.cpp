@@ -34,7 +34,11 @@ H5::Group create_untimed_group(const H5::Group& at, const std::string& name) {
   const hid_t id = H5Gcreate2(at.getId(), name.c_str(), H5P_DEFAULT, gcpl, H5P_DEFAULT);
   H5Pclose(gcpl);
   if (id < 0) throw H5::GroupIException("H5Gcreate2", "cannot create the group '" + name + "'");
-  return H5::Group(id);
+  // H5::Group(id) takes a reference of its own: the one H5Gcreate2 gave is handed back, or the
+  // group would stay open after the object is gone and keep the file from closing.
+  H5::Group group(id);
+  H5Idec_ref(id);
+  return group;
 }
 
 }  // namespace alignsim::detail

@@ -11,11 +11,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 import h5py
 import numpy as np
 import xarray as xr
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "support"))
+from checks import run_checks, tiny_disk  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--alignsim", required=True)
@@ -280,17 +282,8 @@ def test_sensitivity_is_seeded_and_finds_no_effect_where_there_is_none():
     assert r.returncode == 2 and "no event 'no_such_event'" in r.stderr, r.stderr
 
 
-class Skip(Exception):
-    pass
-
-
 def test_a_full_disk_is_an_error_naming_the_file_and_leaves_nothing():
-    mount = TMP / "tiny"
-    mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2M", "tmpfs", str(mount)],
-                                           capture_output=True).returncode != 0:
-        raise Skip("needs root to mount a 2 MB tmpfs")
-    try:
+    with tiny_disk(TMP / "tiny") as mount:
         out = mount / "full.h5"
         r = run("ensemble", SMALL, "--runs", "20000", "--seed", "1", "--store-runs", "20000", "--deflate", "0",
                 "--out", str(out), "-q")
@@ -298,24 +291,7 @@ def test_a_full_disk_is_an_error_naming_the_file_and_leaves_nothing():
         assert str(out) in r.stderr and "no space left on device" in r.stderr, r.stderr
         assert r.stderr.count("\n") == 1, r.stderr  # one message, no noise from the HDF5 library
         assert list(mount.iterdir()) == []
-    finally:
-        subprocess.run(["umount", str(mount)])
 
 
 if __name__ == "__main__":
-    passed = failed = skipped = 0
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            try:
-                fn()
-                passed += 1
-                print(f"ok    {name}")
-            except Skip as why:
-                skipped += 1
-                print(f"skip  {name}: {why}")
-            except Exception:
-                failed += 1
-                print(f"FAIL  {name}")
-                traceback.print_exc()
-    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
-    sys.exit(1 if failed else 0)
+    run_checks(globals())
