@@ -174,6 +174,31 @@ def scenario(ds: xr.Dataset) -> dict:
         return {}
 
 
+def fnv1a64_hex(text: str) -> str:
+    """The 64-bit FNV-1a hash of the UTF-8 bytes of `text`, as 16 hex digits (as alignsim computes it)."""
+    h = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def base_mismatch(base: xr.Dataset, cf: xr.Dataset) -> str | None:
+    """Why the baseline file is a run of none of the scenarios the counterfactual may be compared with
+    (`base` and `base_fnv1a` of its stored [scenario]: the scenario it extends and, while that is a
+    counterfactual, the one that extends), or None when it is one, or when the counterfactual records
+    no base. The same check as `alignsim compare`."""
+    b, c = scenario(base).get("scenario", {}), scenario(cf).get("scenario", {})
+    names, hashes = list(c.get("base", [])), list(c.get("base_fnv1a", []))
+    if not hashes or fnv1a64_hex(str(base.attrs.get("scenario", ""))) in hashes:
+        return None
+    what = f"the counterfactual '{c.get('name')}' extends the scenario '{names[0]}'"
+    if len(names) > 1:
+        what += " (a counterfactual of '" + "', of '".join(names[1:]) + "')"
+    if b.get("name") in names:
+        return what + f", but the baseline file holds another version of '{b.get('name')}' (its resolved scenario differs)"
+    return what + f", but the baseline file holds the scenario '{b.get('name')}'"
+
+
 def scenario_title(ds: xr.Dataset) -> str:
     return str(ds.attrs.get("title") or scenario(ds).get("scenario", {}).get("title") or "alignsim ensemble")
 

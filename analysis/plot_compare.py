@@ -39,6 +39,7 @@ import argparse
 import math
 import os
 import sys
+import textwrap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -98,6 +99,11 @@ def check_pair(base, cf, pb, pc):
             print(f"plot_compare.py: warning: {pb} and {pc} were written by different builds of alignsim ({key} {vb} vs {vc}); "
                   f"the differences include any change in the engine, not only in the scenario", file=sys.stderr)
             break
+    mismatch = aio.base_mismatch(base, cf)
+    if mismatch:
+        print(f"plot_compare.py: warning: {mismatch}; the differences mix the counterfactual's changes with the "
+              f"differences between the two scenarios. Compare it with an ensemble of the scenario it extends",
+              file=sys.stderr)
     same = base.attrs.get("scenario_sha256") and base.attrs.get("scenario_sha256") == cf.attrs.get("scenario_sha256")
     if same:
         print(f"plot_compare.py: warning: {pb} and {pc} hold the same scenario; differences can only come from the engine",
@@ -160,6 +166,30 @@ def event_diffs(base, cf):
         rows.append((e, db.get(e) or dc.get(e), xb.mean(), xc.mean(), d.mean(), Z975 * sd / math.sqrt(R), where))
     rows.sort(key=lambda r: (r[1], order.index(r[0])))
     return rows, same
+
+
+def changed_event_years(cf, rows):
+    """Decimal years of the median month, in the counterfactual, of the (at most 6) events whose
+    probability changed most (by 0.01 or more, interval excluding 0). An event that never happens in
+    the counterfactual has no month there and gets no line (its baseline month would mislead)."""
+    yrs = aio.years(cf)
+    em_c = {str(e): np.asarray(cf["event_month"].values[:, k]) for k, e in enumerate(cf["event"].values)}
+    changed = []
+    for r in sorted(rows, key=lambda r: -abs(r[4])):
+        if abs(r[4]) <= r[5] or abs(r[4]) < 0.01:
+            continue
+        em = em_c.get(r[0])
+        if em is not None and np.any(em >= 0):
+            changed.append(float(yrs[int(np.median(em[em >= 0]))]))
+        if len(changed) == 6:
+            break
+    return changed
+
+
+def footnote(paragraphs, width_inches, fontsize=7.5):
+    """The paragraphs wrapped to a figure's width (about 0.5 em per character), one per line or more."""
+    chars = max(40, int(width_inches * 72 / (0.5 * fontsize) * 0.92))
+    return "\n".join(textwrap.fill(p, chars) for p in paragraphs)
 
 
 def plot_dyads(base, cf, pairs, path, changed_dates, title):
@@ -226,14 +256,15 @@ def plot_dyads(base, cf, pairs, path, changed_dates, title):
     fig.legend(handles=handles, loc="upper center", ncol=ncol_legend, fontsize=8.5, frameon=False,
                bbox_to_anchor=(0.5, 1 - 0.82 / H))
     rows_legend = math.ceil(len(handles) / ncol_legend)
-    fig.subplots_adjust(left=0.8 / W, right=1 - 0.2 / W, bottom=0.8 / H, top=1 - (1.25 + 0.2 * rows_legend) / H,
-                        hspace=0.32, wspace=0.05)
-    fig.text(0.5, 0.1 / H, f"Band: mean ± t·sd/√R, sd of the paired differences over the {K} stored runs with the same "
-             f"run index in both files, R = {R} runs; widest half-width {widest_paired:.4f} paired, "
-             f"{widest_unpaired:.4f} unpaired.\nDotted vertical lines: median month, in the counterfactual, of "
-             "the (at most 6) events whose probability changed most, by 0.01 or more and significantly.", ha="center", fontsize=7.5,
-             color="0.3")
-    aio.save_figure(fig, path, dpi=DPI)
+    note = footnote([f"Band: mean ± t·sd/√R, sd of the paired differences over the {K} stored runs with the same "
+                     f"run index in both files, R = {R} runs; widest half-width {widest_paired:.4f} paired, "
+                     f"{widest_unpaired:.4f} unpaired.",
+                     "Dotted vertical lines: median month, in the counterfactual, of the (at most 6) events whose "
+                     "probability changed most, by 0.01 or more and significantly, among those that happen in it."], W)
+    fig.subplots_adjust(left=0.8 / W, right=1 - 0.2 / W, bottom=(0.55 + 0.13 * note.count("\n")) / H,
+                        top=1 - (1.25 + 0.2 * rows_legend) / H, hspace=0.32, wspace=0.05)
+    fig.text(0.5, 0.08 / H, note, ha="center", va="bottom", fontsize=7.5, color="0.3")
+    aio.save_figure(fig, path, dpi=DPI, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
 
 
@@ -257,14 +288,19 @@ def plot_events(rows, same, path, title, R):
         ax.errorbar(diff, y, xerr=half, fmt="none", ecolor="0.15", elinewidth=0.9, capsize=2.5, zorder=3)
         ax.axvline(0, color="0.3", lw=0.8, zorder=1)
         lim = max(0.02, float(np.max(np.abs(diff) + half)))
-        ax.set_xlim(-lim * 2.1, lim * 2.1)
+        # Room for the labels beside the bars, but differences of probabilities lie in [-1, 1].
+        xmax = max(min(lim * 2.1, 1.0), lim)
+        ax.set_xlim(-xmax, xmax)
         for k, r in enumerate(rows):
             digits = 3 if r[5] >= 0.001 else (4 if r[5] >= 0.0001 else 5)
             note = (f"{r[2]:.3f} → {r[3]:.3f}  ({r[4]:+.{digits}f} ± {r[5]:.{digits}f})"
                     + ("" if r[6] == "both" else f"  [{r[6]}]"))
-            x = diff[k] + half[k] if diff[k] >= 0 else diff[k] - half[k]
-            ax.text(x + (0.02 if diff[k] >= 0 else -0.02) * lim, k, note, va="center",
-                    ha="left" if diff[k] >= 0 else "right", fontsize=7, zorder=4,
+            right = diff[k] >= 0
+            x = diff[k] + half[k] if right else diff[k] - half[k]
+            if abs(x) > xmax / 2.1:  # no room beyond the bar's end: the label goes on the other side of 0
+                right, x = not right, 0.0
+            ax.text(x + (0.02 if right else -0.02) * lim, k, note, va="center",
+                    ha="left" if right else "right", fontsize=7, zorder=4,
                     color={"C3": "#a01010", "C0": "#0b4f8a"}.get(colors[k], "0.35"))
         ax.set_yticks(y)
         ax.set_yticklabels([f"{r[1]}  {r[0]}" for r in rows], fontsize=7.5, family="monospace")
@@ -282,7 +318,7 @@ def plot_events(rows, same, path, title, R):
     fig.suptitle(f"Counterfactual minus baseline: event probabilities ({n} events differ in some run; "
                  f"{same} identical in every run, not shown)\n{title}", fontsize=11, y=1 - 0.1 / height)
     fig.subplots_adjust(left=0.3, right=0.97, top=1 - 1.75 / height, bottom=0.65 / height)
-    aio.save_figure(fig, path, dpi=DPI)
+    aio.save_figure(fig, path, dpi=DPI, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
 
 
@@ -314,20 +350,7 @@ def main(argv=None):
              f"{R} runs each, seed {base.attrs.get('seed')}, paired by run index")
 
     rows, same = event_diffs(base, cf)
-    # dates of significantly changed events: their median month in the CF (or BASE if it never happens in CF)
-    yrs = aio.years(base)
-    em_c = {str(e): np.asarray(cf["event_month"].values[:, k]) for k, e in enumerate(cf["event"].values)}
-    em_b = {str(e): np.asarray(base["event_month"].values[:, k]) for k, e in enumerate(base["event"].values)}
-    changed = []
-    for r in sorted(rows, key=lambda r: -abs(r[4])):
-        if abs(r[4]) <= r[5] or abs(r[4]) < 0.01:
-            continue
-        for em in (em_c.get(r[0]), em_b.get(r[0])):
-            if em is not None and np.any(em >= 0):
-                changed.append(float(yrs[int(np.median(em[em >= 0]))]))
-                break
-        if len(changed) == 6:
-            break
+    changed = changed_event_years(cf, rows)
 
     written = []
     path = os.path.join(args.out, f"{prefix}_dyads.png")

@@ -172,7 +172,7 @@ def plot_dyads(ds, pairs, path, show_runs=5, event_marks=True):
     if em is not None:
         fig.text(0.5, 0.08 / H, "Ticks at the foot of a panel: events whose actors include both agents, at the median "
                  "month they happen; darker = likelier.", ha="center", fontsize=7.5, color="0.3")
-    aio.save_figure(fig, path, dpi=DPI)
+    aio.save_figure(fig, path, dpi=DPI, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
 
 
@@ -271,7 +271,7 @@ def plot_events(ds, path):
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, 1 - 0.62 / height))
     fig.subplots_adjust(left=0.235, right=0.985, top=1 - 1.3 / height, bottom=0.8 / height)
-    aio.save_figure(fig, path, dpi=DPI)
+    aio.save_figure(fig, path, dpi=DPI, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
 
 
@@ -349,7 +349,7 @@ def plot_heatmaps(ds, tindex, path):
     fig.text(0.01, 0.01, "blocs: sign pattern of the leading eigenvector of M (Marvel et al. 2011); frustration: "
              "least weight of friendly ties\ncut plus hostile ties kept within a bloc over all two-bloc splits "
              "(unweighted; 0 = structurally balanced)", fontsize=7, color="0.3", va="bottom")
-    aio.save_figure(fig, path, dpi=DPI)
+    aio.save_figure(fig, path, dpi=DPI, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
 
 

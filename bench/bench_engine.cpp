@@ -1,15 +1,18 @@
-// alignsim's benchmark: named configurations measured on a scenario (the baseline by default),
-// written as JSON and a Markdown table with the machine's details. Not part of the tests.
+// alignsim's benchmark: named configurations measured on a scenario (the calibrated baseline by
+// default), written as JSON and a Markdown table with the machine's details. Not part of the tests.
 //
-//   build/bench/alignsim_bench --out results/bench            # everything (about ten minutes)
+//   build/bench/alignsim_bench --out results/bench            # everything (about fifteen minutes)
 //   build/bench/alignsim_bench --only kernel_1_thread --runs 20000
 //
 // Configurations:
 //   kernel_1_thread, kernel_all_threads  run-steps per second, summaries only (no file), and the speed-up
+//   per_run_parameters                   the kernel on one thread with every run's own parameter vector (a
+//                                        ParameterPlan) against the same runs with the scenario's parameters
 //   memory_1M_runs                       peak memory of `alignsim ensemble` with 1,000,000 runs, summaries only
 //   disk_write                           the disk's sequential write speed (1 GiB, fsync'd)
 //   store_all_runs                       `alignsim ensemble --store-runs all`: W written per second, fsync'd
-//   numpy_peer                           bench/peer_numpy.py, the step vectorised in NumPy, same run count
+//   numpy_peer, numba_peer               bench/peer_numpy.py and bench/peer_numba.py, the dynamics without events
+//                                        in NumPy and in Numba, against the engine on one thread, same run count
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -18,7 +21,9 @@
 #include <tbb/info.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +33,8 @@
 #include <vector>
 
 #include "engine/Ensemble.hpp"
+#include "engine/Summary.hpp"
+#include "model/Batch.hpp"
 #include "model/Model.hpp"
 #include "scenario/Quote.hpp"
 #include "scenario/ScenarioLoader.hpp"
@@ -63,6 +70,65 @@ double kernel_rate(const Model& model, std::uint64_t runs, int threads, int repe
     best = std::max(best, static_cast<double>(runs) * model.months() / seconds_since(t0));
   }
   return best;
+}
+
+/// Each run's own parameter vector, perturbed from the scenario's deterministically by the run index:
+/// the rates, noise, shock scale and response multipliers by up to +-20% (within their valid
+/// ranges), the decision intercepts by up to +-0.5 (window log-odds).
+class PerturbedPlan final : public ParameterPlan {
+ public:
+  explicit PerturbedPlan(const Model& model) : theta_(model.theta()) {}
+  void parameters(std::uint64_t run, double* out) const override {
+    const auto& table = parameter_table();
+    for (std::size_t p = 0; p < theta_.size(); ++p) {
+      const double u = uniform(run, p);
+      if (p < table.size()) {
+        out[p] = std::clamp(theta_[p] * (1.0 + 0.2 * u), table[p].lo, table[p].hi);
+      } else {
+        out[p] = theta_[p] + 0.5 * u;
+      }
+    }
+  }
+
+ private:
+  /// A number in [-1, 1) from (run, p): splitmix64's finaliser.
+  static double uniform(std::uint64_t run, std::size_t p) {
+    std::uint64_t z = run * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(p) + 1;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return static_cast<double>(z >> 11) * 0x1.0p-52 - 1.0;
+  }
+  std::vector<double> theta_;
+};
+
+/// Records each month's M into a dyad buffer, as the engine's observer does (without storing W).
+class RecordingObserver final : public BatchObserver {
+ public:
+  explicit RecordingObserver(const Model& m) : buffer_(m.agents(), m.months(), kLanes) {}
+  void on_month(int t, const BatchState& s) override { buffer_.record(t, s, 0); }
+
+ private:
+  DyadBuffer buffer_;
+};
+
+/// Run-steps per second of the kernel on this thread, batch after batch, with or without a plan.
+double batch_rate(const Model& model, std::uint64_t runs, const ParameterPlan* plan) {
+  BatchState state(model);
+  RecordingObserver observer(model);
+  const auto t0 = Clock::now();
+  for (std::uint64_t first = 0; first < runs; first += kLanes) {
+    const int valid = static_cast<int>(std::min<std::uint64_t>(kLanes, runs - first));
+    simulate_batch(model, 1, first, valid, state, observer, plan);
+  }
+  return static_cast<double>(runs) * model.months() / seconds_since(t0);
+}
+
+/// Formats a number with every digit it has.
+std::string exact(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", x);
+  return text;
 }
 
 /// Runs a command, returning its exit code, wall time and peak resident memory (bytes).
@@ -131,20 +197,42 @@ std::string trim(std::string s) {
   return s;
 }
 
+/// Runs a Python peer with the model's sizes and dynamics parameters; its run-steps per second.
+double peer_rate(const std::string& python, const std::string& script, const Model& model, std::uint64_t runs,
+                 int repeat, const fs::path& json_path) {
+  const Parameters& p = model.parameters();
+  const auto c = spawn({python, script, "--runs", std::to_string(runs), "--months", std::to_string(model.months()),
+                        "--agents", std::to_string(model.agents()), "--issues", std::to_string(model.issues()),
+                        "--repeat", std::to_string(repeat), "--k-a", exact(p.k_a), "--k-r", exact(p.k_r), "--k-b",
+                        exact(p.k_b), "--sigma", exact(p.sigma), "--k-p", exact(p.k_p), "--k-0", exact(p.k_0),
+                        "--json", json_path.string()});
+  if (c.code != 0) throw std::runtime_error(script + " failed (exit code " + std::to_string(c.code) + ")");
+  std::ifstream in(json_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  const auto key = s.find("\"run_steps_per_second\"");
+  if (key == std::string::npos) throw std::runtime_error(json_path.string() + ": no run_steps_per_second");
+  fs::remove(json_path);
+  return std::stod(s.substr(s.find(':', key) + 1));
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"alignsim benchmark: engine speed, scaling, memory and storage, against a NumPy peer"};
+  CLI::App app{"alignsim benchmark: engine speed, scaling, per-run parameters, memory and storage, against NumPy "
+               "and Numba peers"};
   std::string scenario_path = "scenarios/baseline/calibrated.toml";
   std::string alignsim_path = "build/sim/app/alignsim";
   std::string out_dir = "results/bench";
   std::string python = "/usr/bin/python3";
-  std::string peer = "bench/peer_numpy.py";
+  std::string numpy_peer = "bench/peer_numpy.py";
+  std::string numba_peer = "bench/peer_numba.py";
   std::string work_dir = "results/runs";
   std::uint64_t runs = 200000;
   std::uint64_t store_runs = 20000;
   std::uint64_t peer_runs = 100000;
+  std::uint64_t plan_runs = 50000;
   int repeat = 3;
   std::vector<std::string> only;
   app.add_option("--scenario", scenario_path, "Scenario to measure")->capture_default_str();
@@ -153,9 +241,12 @@ int main(int argc, char** argv) {
   app.add_option("--work", work_dir, "Folder for the files the benchmark writes and removes")->capture_default_str();
   app.add_option("--runs", runs, "Runs for the kernel configurations")->capture_default_str();
   app.add_option("--store-runs", store_runs, "Runs for store_all_runs")->capture_default_str();
-  app.add_option("--peer-runs", peer_runs, "Runs for the NumPy peer and the matching alignsim run")->capture_default_str();
+  app.add_option("--peer-runs", peer_runs, "Runs for the peers and the matching engine run")->capture_default_str();
+  app.add_option("--plan-runs", plan_runs, "Runs for per_run_parameters (each way)")->capture_default_str();
   app.add_option("--repeat", repeat, "Best of this many timings")->capture_default_str();
-  app.add_option("--python", python, "Python with NumPy, for the peer")->capture_default_str();
+  app.add_option("--python", python, "Python with NumPy and Numba, for the peers")->capture_default_str();
+  app.add_option("--numpy-peer", numpy_peer, "The NumPy peer")->capture_default_str();
+  app.add_option("--numba-peer", numba_peer, "The Numba peer")->capture_default_str();
   app.add_option("--only", only, "Run only these configurations");
   CLI11_PARSE(app, argc, argv);
   const auto wanted = [&](const std::string& name) {
@@ -219,23 +310,29 @@ int main(int argc, char** argv) {
       fs::remove(scratch);
     }
   }
-  if (wanted("numpy_peer")) {
-    const fs::path peer_json = fs::path(work_dir) / "peer.json";
-    const auto c = spawn({python, peer, "--runs", std::to_string(peer_runs), "--months", std::to_string(model.months()),
-                          "--agents", std::to_string(model.agents()), "--repeat", std::to_string(repeat), "--json",
-                          peer_json.string()});
-    if (c.code != 0) throw std::runtime_error("the NumPy peer failed");
-    std::ifstream in(peer_json);
-    std::stringstream text;
-    text << in.rdbuf();
-    const std::string s = text.str();
-    const auto key = s.find("\"run_steps_per_second\"");
-    const double peer_rate = std::stod(s.substr(s.find(':', key) + 1));
-    report({"numpy_peer", peer_rate, "run-steps/s", true, std::to_string(peer_runs) + " runs, 1 thread, no events"});
+  if (wanted("per_run_parameters")) {
+    // Alternated, best of `repeat` each, so that a change in the machine's load touches both alike.
+    const PerturbedPlan plan(model);
+    double fixed = 0, own = 0;
+    for (int k = 0; k < repeat; ++k) {
+      fixed = std::max(fixed, batch_rate(model, plan_runs, nullptr));
+      own = std::max(own, batch_rate(model, plan_runs, &plan));
+    }
+    const std::string note = std::to_string(plan_runs) + " runs, 1 thread, M recorded, no summaries";
+    report({"kernel_fixed_parameters", fixed, "run-steps/s", true, note + ", the scenario's parameters"});
+    report({"kernel_per_run_parameters", own, "run-steps/s", true,
+            note + ", each run's own parameters (rates +-20%, intercepts +-0.5)"});
+    report({"per_run_parameters_throughput", own / fixed, "x", true, "per-run over fixed; target >= 0.85"});
+  }
+  if (wanted("numpy_peer") || wanted("numba_peer")) {
     const double ours = kernel_rate(model, peer_runs, 1, repeat);
     report({"kernel_1_thread_peer_runs", ours, "run-steps/s", true, std::to_string(peer_runs) + " runs, with events"});
-    report({"speedup_vs_numpy_per_thread", ours / peer_rate, "x", true, ""});
-    fs::remove(peer_json);
+    for (const auto& [name, script] : {std::pair{std::string("numpy"), numpy_peer}, {"numba", numba_peer}}) {
+      if (!wanted(name + "_peer")) continue;
+      const double rate = peer_rate(python, script, model, peer_runs, repeat, fs::path(work_dir) / "peer.json");
+      report({name + "_peer", rate, "run-steps/s", true, std::to_string(peer_runs) + " runs, 1 thread, no events"});
+      report({"speedup_vs_" + name + "_per_thread", ours / rate, "x", true, "target >= 10"});
+    }
   }
 
   utsname u{};
@@ -244,8 +341,14 @@ int main(int argc, char** argv) {
   const std::string mem = trim(read_first_line("/proc/meminfo", "MemTotal"));
   const std::string flags = read_first_line("/proc/cpuinfo", "flags");
   const bool avx512 = flags.find("avx512f") != std::string::npos;
+  // The day of the measurement (UTC): a speed is a fact about a machine on a day, not a timeless one.
+  char date[16];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
   std::ofstream json(fs::path(out_dir) / "bench.json");
-  json << "{\n  \"machine\": {\"cpu\": " << quoted(cpu) << ", \"cores\": " << cores
+  json << "{\n  \"machine\": {\"date\": " << quoted(date) << ", \"cpu\": " << quoted(cpu) << ", \"cores\": " << cores
        << ", \"memory\": " << quoted(mem) << ", \"avx512\": " << (avx512 ? "true" : "false")
        << ", \"kernel\": " << quoted(std::string(u.sysname) + " " + u.release) << ", \"compiler\": "
        << quoted("GCC " __VERSION__) << ", \"scenario\": " << quoted(scenario_path)
@@ -259,7 +362,7 @@ int main(int argc, char** argv) {
   }
   json << "  ]\n}\n";
   std::ofstream md(fs::path(out_dir) / "bench.md");
-  md << "# alignsim benchmark\n\nMachine: " << cpu << ", " << cores << " cores, " << mem << " memory, AVX-512 "
+  md << "# alignsim benchmark\n\nMeasured " << date << " by `build/bench/alignsim_bench --out results/bench`.\n\nMachine: " << cpu << ", " << cores << " cores, " << mem << " memory, AVX-512 "
      << (avx512 ? "yes" : "no") << ", " << u.sysname << " " << u.release << ", GCC " << __VERSION__ << ".\n"
      << "Scenario: `" << scenario_path << "` (" << model.agents() << " agents, " << model.months() << " months, "
      << model.events() << " events).\n\n| configuration | value | unit | note |\n|---|---:|---|---|\n";

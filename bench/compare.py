@@ -10,7 +10,8 @@ one file are listed with "-" in the other column. If a result's unit differs bet
 ratio is computed and the row says "unit differs".
 
 Schema of a result file (written by bench/bench_engine.cpp as bench.json, and by
-bench/peer_numpy.py --json, whose single result is named "numpy_peer"):
+bench/peer_numpy.py and bench/peer_numba.py with --json, whose single result is named "numpy_peer"
+or "numba_peer"):
 
     {
       "machine": { ... },                  # free-form: cpu, cores, memory, kernel, compiler, ...

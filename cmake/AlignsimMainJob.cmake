@@ -20,7 +20,7 @@ add_custom_target(main_job
   COMMAND ${simulate} ${ALIGNSIM_MAIN_BASELINE} --out ${runs_dir}/baseline.h5
   COMMAND ${simulate} ${ALIGNSIM_MAIN_COUNTERFACTUAL} --out ${runs_dir}/${cf_name}.h5
   COMMAND $<TARGET_FILE:alignsim> compare ${runs_dir}/baseline.h5 ${runs_dir}/${cf_name}.h5
-          --csv ${compare_dir}/${cf_name}.csv --h5 ${compare_dir}/${cf_name}.h5 --overwrite
+          --csv ${compare_dir}/${cf_name}.csv --h5 ${runs_dir}/${cf_name}_compare.h5 --overwrite
   COMMAND ${ALIGNSIM_PYTHON} analysis/plot_ensemble.py ${runs_dir}/baseline.h5 --out ${figures_dir}/baseline
   COMMAND ${ALIGNSIM_PYTHON} analysis/plot_ensemble.py ${runs_dir}/${cf_name}.h5 --out ${figures_dir}/${cf_name}
   COMMAND ${ALIGNSIM_PYTHON} analysis/plot_compare.py ${runs_dir}/baseline.h5 ${runs_dir}/${cf_name}.h5

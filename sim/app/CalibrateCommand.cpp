@@ -14,6 +14,7 @@
 #include "Commands.hpp"
 #include "calibrate/Calibrate.hpp"
 #include "calibrate/Report.hpp"
+#include "engine/EnsembleParts.hpp"
 #include "io/OutputPath.hpp"
 #include "io/OutputWriter.hpp"
 #include "io/StopSignals.hpp"
@@ -24,9 +25,9 @@ namespace alignsim::app {
 
 namespace {
 
-void print(const ScenarioError& e, const std::string& what, const std::string& path) {
-  for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
-  std::cerr << "alignsim: " << e.diagnostics().size() << " error(s) in " << what << " '" << path << "'\n";
+void print(const ScenarioError& e, const std::string& what, const std::string& path, std::ostream& err = std::cerr) {
+  for (const auto& d : e.diagnostics()) err << d.str() << '\n';
+  err << "alignsim: " << e.diagnostics().size() << " error(s) in " << what << " '" << path << "'\n";
 }
 
 std::string met_line(const Evaluation& e, const TargetSet& t) {
@@ -63,35 +64,31 @@ std::string profile_csv(const Scenario& calibrated, const TargetSet& targets, co
   return csv.str();
 }
 
-}  // namespace
-
-int calibrate(const CalibrateOptions& o) {
-  std::optional<Scenario> scenario;
-  std::vector<std::filesystem::path> inputs;
+/// Reads and checks the inputs, reporting what is wrong on `err`: kOk or kBadInput.
+int read_inputs(const CalibrateOptions& o, std::ostream& err, std::optional<Scenario>& scenario,
+                std::vector<std::filesystem::path>& inputs, TargetSet& targets, std::vector<FreeVariable>& variables,
+                CalibrationOptions& co) {
   try {
     scenario = load_scenario(o.scenario, &inputs);
   } catch (const ScenarioError& e) {
-    print(e, "scenario", o.scenario);
+    print(e, "scenario", o.scenario, err);
     return kBadInput;
   }
-  TargetSet targets;
   try {
     targets = load_targets(o.targets, *scenario);
   } catch (const ScenarioError& e) {
-    print(e, "targets", o.targets);
+    print(e, "targets", o.targets, err);
     return kBadInput;
   }
   if (!o.fit_until.empty()) {
     const auto cutoff = Month::parse(o.fit_until);
     if (!cutoff) {
-      std::cerr << "alignsim: --fit-until must be a month \"YYYY-MM\", found '" << o.fit_until << "'\n";
+      err << "alignsim: --fit-until must be a month \"YYYY-MM\", found '" << o.fit_until << "'\n";
       return kBadInput;
     }
     hold_out_after(targets, *cutoff);
   }
   if (o.hold_out > 0) hold_out_random(targets, o.hold_out, o.hold_out_seed);
-  std::vector<FreeVariable> variables;
-  CalibrationOptions co;
   try {
     variables = free_variables(*scenario, o.free);
     if (!o.fit_until.empty()) {
@@ -103,24 +100,43 @@ int calibrate(const CalibrateOptions& o) {
     }
     co.algorithm = parse_algorithm(o.algorithm);
   } catch (const std::invalid_argument& e) {
-    std::cerr << "alignsim: " << e.what() << '\n';
+    err << "alignsim: " << e.what() << '\n';
     return kBadInput;
   }
   if (o.runs < 1 || o.runs > (1ULL << 32) - 16 || o.max_evals < 0 || !(o.initial_step > 0 && o.initial_step <= 1) ||
       !(o.prior_weight >= 0)) {
-    std::cerr << "alignsim: --runs must be in [1, 2^32 - 16], --max-evals >= 0, --initial-step in (0, 1], "
-                 "--prior-weight >= 0\n";
+    err << "alignsim: --runs must be in [1, 2^32 - 16], --max-evals >= 0, --initial-step in (0, 1], "
+           "--prior-weight >= 0\n";
+    return kBadInput;
+  }
+  inputs.push_back(o.targets);
+  return kOk;
+}
+
+}  // namespace
+
+int calibrate(const CalibrateOptions& o) {
+  // Under MPI every process reads the inputs and calibrates in step; the first one reports and writes.
+  const bool root = !o.parts || o.parts->part() == 0;
+  std::ostream muted(nullptr);
+  std::optional<Scenario> scenario;
+  std::vector<std::filesystem::path> inputs;
+  TargetSet targets;
+  std::vector<FreeVariable> variables;
+  CalibrationOptions co;
+  const int read = read_inputs(o, root ? std::cerr : muted, scenario, inputs, targets, variables, co);
+  if (o.parts ? o.parts->any(read != kOk) : read != kOk) {
+    if (read == kOk && root) std::cerr << "alignsim: another rank could not read the inputs that rank 0 read\n";
     return kBadInput;
   }
   namespace fs = std::filesystem;
   std::error_code ec;
-  inputs.push_back(o.targets);
   // Signals only ask the fit to stop from here on (the report is then written, the overlay is not);
-  // the outputs are checked, and their temporary files made, before the work.
+  // the outputs are checked, and their temporary files made, before the work (by the first process).
   std::atomic<bool> stop{false};
   const StopSignals signals(stop);
   std::unique_ptr<OutputPath> overlay_out, report_md, json_out, profile_out;
-  if (const int status = prepare_outputs([&] {
+  const int prepared = !root ? kOk : prepare_outputs([&] {
         if (!o.out.empty()) overlay_out = std::make_unique<OutputPath>(o.out, inputs, o.overwrite, "--out");
         if (!o.report.empty()) {
           fs::create_directories(o.report, ec);
@@ -131,29 +147,35 @@ int calibrate(const CalibrateOptions& o) {
             profile_out = std::make_unique<OutputPath>(fs::path(o.report) / "profile.csv", inputs, o.overwrite, "--report");
           }
         }
-      })) {
-    return status;
-  }
+      });
+  if (o.parts ? o.parts->any(prepared != kOk) : prepared != kOk) return root ? prepared : kOk;  // rank 0 said why
 
   co.ensemble.runs = o.runs;
   co.ensemble.seed = o.seed;
   co.ensemble.threads = o.threads;
+  co.ensemble.parts = o.parts;
   co.max_evals = o.max_evals;
   co.initial_step = o.initial_step;
   co.prior_weight = o.prior_weight;
   co.stop = &stop;
-  if (!o.quiet) {
+  // Under MPI, a signal to any process stops them all after the same evaluation.
+  std::atomic<bool> agreed_stop{false};
+  if (o.parts) co.stop = &agreed_stop;
+  const bool verbose = !o.quiet && root;
+  if (verbose) {
     std::cerr << "alignsim: calibrating " << variables.size() << " free numbers of '" << scenario->name << "' to "
               << targets.targets.size() << " targets and " << targets.decisions.size() << " decisions; "
               << o.runs << " runs per evaluation, seed " << o.seed << ", " << algorithm_name(co.algorithm)
               << ", at most " << o.max_evals << " evaluations\n";
-    co.on_evaluation = [&](int k, const Evaluation& e, double objective, double best) {
-      std::fprintf(stderr,
-                   "  evaluation %4d: objective %8.5f (best %8.5f), loss %8.5f, targets met %2d/%zu, decisions met %2d/%zu\n",
-                   k, objective, best, e.loss, e.targets_met, targets.targets.size(), e.decisions_met,
-                   targets.decisions.size());
-    };
   }
+  co.on_evaluation = [&](int k, const Evaluation& e, double objective, double best) {
+    if (o.parts) agreed_stop.store(o.parts->any(stop.load()));
+    if (!verbose) return;
+    std::fprintf(stderr,
+                 "  evaluation %4d: objective %8.5f (best %8.5f), loss %8.5f, targets met %2d/%zu, decisions met %2d/%zu\n",
+                 k, objective, best, e.loss, e.targets_met, targets.targets.size(), e.decisions_met,
+                 targets.decisions.size());
+  };
 
   const CalibrationResult result = alignsim::calibrate(*scenario, targets, variables, co);
 
@@ -169,6 +191,13 @@ int calibrate(const CalibrateOptions& o) {
     set_value(calibrated, variables[k], info.final_values.back());
   }
   info.final_evaluation = evaluate(calibrated, targets, co.ensemble);
+  // The profile's evaluations, like the ones above, are split among the processes: all take part.
+  const std::string profile = o.report.empty() || o.profile <= 0 || result.interrupted
+                                  ? std::string()
+                                  : profile_csv(calibrated, targets, variables, info.final_values, o.profile, co.ensemble);
+  if (!root) return result.interrupted ? kInterrupted : kOk;
+  EnsembleSpec alone = co.ensemble;  // the check below runs in this process only
+  alone.parts = nullptr;
 
   if (!o.out.empty() && !result.interrupted) {
     const fs::path out(o.out);
@@ -187,7 +216,7 @@ int calibrate(const CalibrateOptions& o) {
       overlay_out->write(
           overlay_toml(*scenario, variables, info.final_values, extends.empty() ? o.scenario : extends, header));
       const Scenario reloaded = load_scenario(overlay_out->temp_path());
-      const Evaluation check = evaluate(reloaded, targets, co.ensemble);
+      const Evaluation check = evaluate(reloaded, targets, alone);
       if (check.loss != info.final_evaluation.loss) {
         std::cerr << "alignsim: the calibrated file '" << o.out << "' gives loss " << check.loss << ", not "
                   << info.final_evaluation.loss << "; the report shows the file's\n";
@@ -207,10 +236,7 @@ int calibrate(const CalibrateOptions& o) {
     try {
       write_text_output(*report_md, report_markdown(*scenario, targets, result, info));
       write_text_output(*json_out, report_json(*scenario, targets, result, info));
-      if (profile_out && !result.interrupted) {
-        write_text_output(*profile_out,
-                          profile_csv(calibrated, targets, variables, info.final_values, o.profile, co.ensemble));
-      }
+      if (profile_out && !result.interrupted) write_text_output(*profile_out, profile);
     } catch (const OutputError& e) {
       std::cerr << "alignsim: " << e.what() << '\n';
       return kFailure;
@@ -271,8 +297,9 @@ CalibrateCommand::CalibrateCommand(CLI::App& app) {
 
 bool CalibrateCommand::chosen() const { return command_ && command_->parsed(); }
 
-int CalibrateCommand::run(const std::string& command_line) {
+int CalibrateCommand::run(const std::string& command_line, EnsembleParts* parts) {
   options_.command_line = command_line;
+  options_.parts = parts;
   return calibrate(options_);
 }
 

@@ -10,6 +10,10 @@ namespace CLI {
 class App;
 }
 
+namespace alignsim {
+class EnsembleParts;
+}
+
 namespace alignsim::app {
 
 struct CalibrateOptions {
@@ -32,6 +36,9 @@ struct CalibrateOptions {
   bool quiet = false;
   bool overwrite = false;  ///< replace an existing calibrated file and report
   std::string command_line;
+  /// The processes (MPI ranks) that split every evaluation's runs; null: this one alone. Every
+  /// process calls calibrate() with the same options; the first one writes the files and prints.
+  EnsembleParts* parts = nullptr;
 };
 
 /// Runs the calibration: 0 done, 1 a file could not be written, 2 bad scenario, targets or
@@ -45,7 +52,7 @@ class CalibrateCommand {
  public:
   explicit CalibrateCommand(CLI::App& app);
   bool chosen() const;
-  int run(const std::string& command_line);
+  int run(const std::string& command_line, EnsembleParts* parts = nullptr);
   const CalibrateOptions& options() const { return options_; }
 
  private:

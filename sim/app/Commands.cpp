@@ -22,21 +22,16 @@
 
 namespace alignsim::app {
 
-namespace {
-
-/// Loads and validates, printing every diagnostic; nullopt on failure. `files` receives every file
-/// read, so that no output is written over one of them.
-std::optional<Scenario> load(const std::string& path, std::vector<std::filesystem::path>* files = nullptr) {
+std::optional<Scenario> load_or_report(const std::string& path, bool report, std::vector<std::filesystem::path>* files) {
   try {
     return load_scenario(path, files);
   } catch (const ScenarioError& e) {
+    if (!report) return std::nullopt;
     for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
     std::cerr << "alignsim: " << e.diagnostics().size() << " error(s) in scenario '" << path << "'\n";
     return std::nullopt;
   }
 }
-
-}  // namespace
 
 int prepare_outputs(const std::function<void()>& make_outputs) {
   try {
@@ -52,7 +47,7 @@ int prepare_outputs(const std::function<void()>& make_outputs) {
 }
 
 int validate(const std::string& path) {
-  const auto s = load(path);
+  const auto s = load_or_report(path);
   if (!s) return kBadInput;
   const auto& p = s->parameters;
   std::cout << "scenario " << s->name << ": " << s->title << "\n";
@@ -84,7 +79,7 @@ int validate(const std::string& path) {
 }
 
 int resolve(const std::string& path) {
-  const auto s = load(path);
+  const auto s = load_or_report(path);
   if (!s) return kBadInput;
   std::cout << "# " << s->name << ": resolved from " << path << " by alignsim " << OutputWriter::software_version()
             << "\n" << to_toml(*s);
@@ -107,8 +102,8 @@ void print_missing_lines(const std::string& a, const std::string& b, const char*
 }  // namespace
 
 int diff(const std::string& path_a, const std::string& path_b) {
-  const auto a = load(path_a);
-  const auto b = load(path_b);
+  const auto a = load_or_report(path_a);
+  const auto b = load_or_report(path_b);
   if (!a || !b) return kBadInput;
   int differences = 0;
   const auto section = [&](const std::string& title, const std::string& x, const std::string& y) {
@@ -155,19 +150,18 @@ int diff(const std::string& path_a, const std::string& path_b) {
   return differences == 0 ? kOk : 1;
 }
 
-int simulate(const SimulateOptions& o) {
+int check_simulate_options(const SimulateOptions& o, bool report) {
   for (std::size_t k = 0; k < o.quantiles.size(); ++k) {
     if (std::find(o.quantiles.begin(), o.quantiles.begin() + static_cast<std::ptrdiff_t>(k), o.quantiles[k]) !=
         o.quantiles.begin() + static_cast<std::ptrdiff_t>(k)) {
-      std::cerr << "alignsim: --quantiles: " << o.quantiles[k] << " is given twice\n";
+      if (report) std::cerr << "alignsim: --quantiles: " << o.quantiles[k] << " is given twice\n";
       return kBadInput;
     }
   }
-  std::vector<std::filesystem::path> inputs;
-  const auto scenario = load(o.scenario, &inputs);
-  if (!scenario) return kBadInput;
-  const Model model(*scenario);
+  return kOk;
+}
 
+EnsembleOptions engine_options(const SimulateOptions& o) {
   EnsembleOptions eo;
   eo.runs = o.runs;
   eo.seed = o.seed;
@@ -175,16 +169,55 @@ int simulate(const SimulateOptions& o) {
   eo.store_runs = std::min(o.store_runs, o.runs);
   eo.block_runs = o.block_runs;
   eo.progress = !o.quiet;
+  return eo;
+}
 
+OutputInfo output_info(const SimulateOptions& o, const Scenario& scenario) {
   OutputInfo info;
-  info.scenario_toml = to_toml(*scenario);
+  info.scenario_toml = to_toml(scenario);
   info.seed = o.seed;
   info.runs = o.runs;
-  info.stored_runs = eo.store_runs;
+  info.stored_runs = std::min(o.store_runs, o.runs);
   info.quantiles = o.quantiles;
   info.deflate = o.deflate;
   info.history = o.command_line;
   info.block_runs = o.block_runs;
+  return info;
+}
+
+int finish_simulation(const SimulateOptions& o, OutputWriter& writer, const SummaryAccumulator& summary,
+                      const std::vector<std::uint64_t>& event_count, const EnsembleResult& result,
+                      std::uint64_t first_run, int months, const std::string& where) {
+  if (result.interrupted && result.runs_done == 0) {
+    std::cerr << "alignsim: interrupted before any " << (first_run ? "new " : "") << "run finished; "
+              << (first_run ? "'" + o.out + "' is as it was\n" : std::string("nothing was written\n"));
+    return kInterrupted;
+  }
+  const std::uint64_t runs = first_run + result.runs_done;
+  if (result.interrupted) writer.keep_resume_state(summary);
+  writer.finish(summary.finish(o.quantiles), event_count, runs, !result.interrupted);
+  if (result.interrupted) {
+    std::cerr << "alignsim: interrupted; '" << o.out << "' holds the " << runs
+              << " runs finished (status \"partial\"); complete it with the same command and --resume\n";
+    return kInterrupted;
+  }
+  if (!o.quiet) {
+    const double steps = static_cast<double>(result.runs_done) * months;
+    std::fprintf(stderr, "alignsim: %llu runs x %d months in %.2f s (%.1f million run-steps/s)%s; wrote %s\n",
+                 static_cast<unsigned long long>(result.runs_done), months, result.seconds,
+                 steps / result.seconds / 1e6, where.c_str(), o.out.c_str());
+  }
+  return kOk;
+}
+
+int simulate(const SimulateOptions& o) {
+  if (check_simulate_options(o) != kOk) return kBadInput;
+  std::vector<std::filesystem::path> inputs;
+  const auto scenario = load_or_report(o.scenario, true, &inputs);
+  if (!scenario) return kBadInput;
+  const Model model(*scenario);
+  EnsembleOptions eo = engine_options(o);
+  const OutputInfo info = output_info(o, *scenario);
 
   // Signals only ask the run to stop from here on, before any file exists, until the file is done.
   std::atomic<bool> stop{false};
@@ -214,25 +247,7 @@ int simulate(const SimulateOptions& o) {
     const EnsembleResult result = run_ensemble(model, eo, writer, &stop);
     summary.merge(result.summary);
     for (std::size_t e = 0; e < event_count.size(); ++e) event_count[e] += result.event_count[e];
-    if (result.interrupted && result.runs_done == eo.first_run) {
-      std::cerr << "alignsim: interrupted before any " << (eo.first_run ? "new " : "") << "run finished; "
-                << (eo.first_run ? "'" + o.out + "' is as it was\n" : std::string("nothing was written\n"));
-      return kInterrupted;
-    }
-    if (result.interrupted) writer.keep_resume_state(summary);
-    writer.finish(summary.finish(o.quantiles), event_count, result.runs_done, !result.interrupted);
-    if (result.interrupted) {
-      std::cerr << "alignsim: interrupted; '" << o.out << "' holds the " << result.runs_done
-                << " runs finished (status \"partial\"); complete it with the same command and --resume\n";
-      return kInterrupted;
-    }
-    if (!o.quiet) {
-      const double steps = static_cast<double>(result.runs_done - eo.first_run) * model.months();
-      std::fprintf(stderr, "alignsim: %llu runs x %d months in %.2f s (%.1f million run-steps/s); wrote %s\n",
-                   static_cast<unsigned long long>(result.runs_done - eo.first_run), model.months(), result.seconds,
-                   steps / result.seconds / 1e6, o.out.c_str());
-    }
-    return kOk;
+    return finish_simulation(o, writer, summary, event_count, result, eo.first_run, model.months(), "");
   } catch (const OutputRefused& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kBadInput;

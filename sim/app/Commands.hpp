@@ -2,9 +2,15 @@
 /// The commands of the `alignsim` program, callable without the command-line parser (tests use them).
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "engine/Ensemble.hpp"
+#include "io/OutputWriter.hpp"
+#include "scenario/Scenario.hpp"
 
 namespace alignsim::app {
 
@@ -46,5 +52,22 @@ struct SimulateOptions {
 
 /// `alignsim run` and `alignsim ensemble`: simulate and write the output file.
 int simulate(const SimulateOptions& options);
+
+/// Loads and validates a scenario; on failure prints every diagnostic (when `report`) and gives
+/// nullopt. `files` receives every file read, so that no output is written over one of them.
+std::optional<Scenario> load_or_report(const std::string& path, bool report = true,
+                                       std::vector<std::filesystem::path>* files = nullptr);
+/// Checks what the parser does not (a quantile given twice): kOk or kBadInput, said when `report`.
+int check_simulate_options(const SimulateOptions& options, bool report = true);
+/// The engine's options and the output file's description for a simulation's options.
+EnsembleOptions engine_options(const SimulateOptions& options);
+OutputInfo output_info(const SimulateOptions& options, const Scenario& scenario);
+/// Ends a simulation whose runs first_run .. first_run + result.runs_done - 1 are written (runs
+/// before first_run: the partial file resumed, in `summary` and `event_count` with the new ones):
+/// finishes the file, as partial with the summaries' state for --resume when interrupted, or
+/// writes nothing when no run finished; prints how it ended and gives the exit code.
+int finish_simulation(const SimulateOptions& options, OutputWriter& writer, const SummaryAccumulator& summary,
+                      const std::vector<std::uint64_t>& event_count, const EnsembleResult& result,
+                      std::uint64_t first_run, int months, const std::string& where);
 
 }  // namespace alignsim::app

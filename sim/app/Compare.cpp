@@ -17,6 +17,7 @@
 #include "scenario/ScenarioError.hpp"
 #include "scenario/ScenarioLoader.hpp"
 #include "scenario/ScenarioWriter.hpp"
+#include "scenario/Streams.hpp"
 
 namespace alignsim::app {
 
@@ -127,8 +128,8 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
   if (a.agents != b.agents) refuse("their agents differ (" + join(a.agents) + " and " + join(b.agents) + ")");
 
   ComparisonTable t;
-  t.base_path = base_path;
-  t.cf_path = cf_path;
+  t.base_path = shown_path(base_path);
+  t.cf_path = shown_path(cf_path);
   t.runs = a.runs;
   t.seed = a.seed;
   t.agents = a.agents;
@@ -188,7 +189,44 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
   return t;
 }
 
+std::string base_mismatch(const EnsembleHeader& base, const EnsembleHeader& cf) {
+  std::optional<Scenario> a, b;
+  try {
+    a = load_scenario_text(base.scenario, "base scenario");
+    b = load_scenario_text(cf.scenario, "counterfactual scenario");
+  } catch (const ScenarioError&) {
+    return "";  // a file from another version: nothing to check
+  }
+  const std::string hash = fnv1a64_hex(base.scenario);
+  const auto& ok = b->base_fnv1a;
+  if (ok.empty() || std::find(ok.begin(), ok.end(), hash) != ok.end()) return "";
+  std::string what = "the counterfactual '" + b->name + "' extends the scenario '" + b->base.front() + "'";
+  for (std::size_t k = 1; k < b->base.size(); ++k) what += (k == 1 ? " (a counterfactual of '" : "', of '") + b->base[k];
+  if (b->base.size() > 1) what += "')";
+  if (std::find(b->base.begin(), b->base.end(), a->name) != b->base.end()) {
+    return what + ", but the baseline file holds another version of '" + a->name + "' (its resolved scenario "
+           "differs: other parameters, events or decisions; fnv1a " + hash + ")";
+  }
+  return what + ", but the baseline file holds the scenario '" + a->name + "'";
+}
+
 namespace {
+
+/// Refuses (or, when allowed, warns about) a counterfactual whose base is not the baseline's scenario:
+/// its differences would mix what the overlay changed with what differs between the two bases.
+void check_base(const CompareOptions& o) {
+  const EnsembleReader base(o.base), cf(o.cf);
+  const std::string why = base_mismatch(base.header(), cf.header());
+  if (why.empty()) return;
+  const std::string consequence =
+      "; the differences would mix the counterfactual's changes with the differences between the two "
+      "scenarios. Compare it with an ensemble of the scenario it extends (same seed and runs)";
+  if (!o.allow_different_base) {
+    throw std::runtime_error("cannot compare '" + o.base + "' with '" + o.cf + "': " + why + consequence +
+                             ", or pass --allow-different-base");
+  }
+  std::cerr << "alignsim: warning: " << why << consequence << '\n';
+}
 
 /// Warnings about a comparison that is valid but cannot show anything.
 void warn_if_pointless(const CompareOptions& o) {
@@ -245,6 +283,7 @@ int compare(const CompareOptions& o) {
   ComparisonTable t;
   try {
     t = compare_files(o.base, o.cf);
+    check_base(o);
     warn_if_pointless(o);
   } catch (const std::runtime_error& e) {
     std::cerr << "alignsim: " << e.what() << '\n';

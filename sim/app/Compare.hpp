@@ -13,12 +13,17 @@ namespace alignsim::app {
 /// Computes the comparison; throws std::runtime_error saying why two files cannot be compared.
 ComparisonTable compare_files(const std::string& base, const std::string& cf);
 
+/// Why the scenario the counterfactual file's overlay extends is not the scenario of the baseline
+/// file, or "" when it is, or when the counterfactual records no base (it extends nothing).
+std::string base_mismatch(const EnsembleHeader& base, const EnsembleHeader& cf);
+
 struct CompareOptions {
   std::string base, cf;
   std::string csv;  ///< write a CSV file too
   std::string h5;   ///< write group /comparison of a new HDF5 file too
   bool all_events = false;  ///< list events whose probability did not change, too
   bool overwrite = false;   ///< replace existing --csv and --h5 files
+  bool allow_different_base = false;  ///< warn, not refuse, when the counterfactual extends another scenario
 };
 
 int compare(const CompareOptions& options);

@@ -7,16 +7,23 @@
 #include "CliChecks.hpp"
 #include "Commands.hpp"
 #include "Compare.hpp"
+#include "Diagnose.hpp"
 #include "Export.hpp"
 #include "Sensitivity.hpp"
+#include "io/OutputPath.hpp"
 #include "io/OutputWriter.hpp"
+#ifdef ALIGNSIM_MPI
+#include "MpiCommands.hpp"
+#include "mpi/MpiEnsemble.hpp"
+#endif
 
 namespace {
 
-/// The command line as the user would retype it: the program by its name, not its path.
+/// The command line as the user would retype it from the repository's root: the program by its
+/// name, files by their place in the repository (io/OutputPath.hpp, shown_path).
 std::string joined(int argc, char** argv) {
   std::string out = "alignsim";
-  for (int i = 1; i < argc; ++i) out += " " + std::string(argv[i]);
+  for (int i = 1; i < argc; ++i) out += " " + alignsim::shown_path(argv[i]);
   return out;
 }
 
@@ -82,6 +89,8 @@ int main(int argc, char** argv) {
   compare->add_option("--h5", compare_options.h5, "Also write the table as group /comparison of this new HDF5 file");
   compare->add_flag("--all-events", compare_options.all_events, "List every event, not only those that changed");
   compare->add_flag("--overwrite", compare_options.overwrite, "Replace the --csv and --h5 files if they exist");
+  compare->add_flag("--allow-different-base", compare_options.allow_different_base,
+                    "Warn instead of refusing when the counterfactual extends a scenario other than the baseline's");
 
   alignsim::app::ExportOptions export_options;
   auto* exporter = app.add_subcommand(
@@ -94,6 +103,20 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(alignsim::app::export_table_names()));
   exporter->add_option("--out,-o", export_options.out, "CSV file to write (default: standard output)");
   exporter->add_flag("--overwrite", export_options.overwrite, "Replace --out if it exists (never the input file)");
+
+  alignsim::app::DiagnoseOptions diag;
+  auto* diagnose = app.add_subcommand(
+      "diagnose", "Whether a scenario's alignments collapse or polarise: mean |M|, saturated pairs, the spread of "
+                  "positions and their distance from the anchors, year by year");
+  diagnose->add_option("scenario", diag.scenario, "Scenario entry file (TOML)")->required()->check(CLI::ExistingFile);
+  diagnose->add_option("--runs,-n", diag.runs, "Number of runs")
+      ->capture_default_str()
+      ->check(alignsim::app::integer_in(1, (1ULL << 32) - 16));
+  diagnose->add_option("--seed,-s", diag.seed, "Random seed (a 64-bit integer)")
+      ->capture_default_str()
+      ->check(alignsim::app::integer_in(0, ~0ULL));
+  diagnose->add_option("--csv", diag.csv, "Also write the table as CSV");
+  diagnose->add_flag("--overwrite", diag.overwrite, "Replace the --csv file if it exists");
 
   alignsim::app::SensitivityOptions sens;
   auto* sensitivity = app.add_subcommand(
@@ -146,6 +169,21 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : alignsim::app::kBadInput;
   }
 
+#ifdef ALIGNSIM_MPI
+  // Started by mpirun or srun: the runs of `ensemble` and of each evaluation of `calibrate` are
+  // split among the ranks (docs/cluster.md).
+  if ((*ensemble || calibrate.chosen()) && alignsim::detail::MpiEnsemble::launched()) {
+    const std::string command_line = joined(argc, argv);
+    ensemble_options.command_line = command_line;
+    return alignsim::app::under_mpi(
+        argc, argv,
+        [&](alignsim::detail::MpiEnsemble& mpi) {
+          return calibrate.chosen() ? calibrate.run(command_line, &mpi)
+                                    : alignsim::app::simulate_mpi(ensemble_options, mpi);
+        },
+        [&] { return calibrate.chosen() ? calibrate.run(command_line) : alignsim::app::simulate(ensemble_options); });
+  }
+#endif
   if (calibrate.chosen()) return calibrate.run(joined(argc, argv));
   if (*validate) return alignsim::app::validate(validate_path);
   if (*resolve) return alignsim::app::resolve(resolve_path);
@@ -153,6 +191,7 @@ int main(int argc, char** argv) {
   if (*compare) return alignsim::app::compare(compare_options);
   if (*exporter) return alignsim::app::export_file(export_options);
   if (*sensitivity) return alignsim::app::sensitivity(sens);
+  if (*diagnose) return alignsim::app::diagnose(diag);
   auto& options = *run ? run_options : ensemble_options;
   options.command_line = joined(argc, argv);
   return alignsim::app::simulate(options);

@@ -159,10 +159,24 @@ Evaluation evaluate(const Scenario& scenario, const TargetSet& targets, const En
   eo.threads = spec.threads;
   eo.store_runs = 0;
   eo.block_runs = 64;
+  if (spec.parts) {
+    eo.part = spec.parts->part();
+    eo.parts = spec.parts->parts();
+  }
   DecisionCounter counter(scenario, targets);
-  const EnsembleResult result = run_ensemble(model, eo, counter);
-  const Summary median = result.summary.finish({0.5});
-  return score(targets, median, scenario.parameters.start, counter.hits(), result.runs_done, counter.any());
+  EnsembleResult result = run_ensemble(model, eo, counter);
+  if (!spec.parts) {
+    const Summary median = result.summary.finish({0.5});
+    return score(targets, median, scenario.parameters.start, counter.hits(), result.runs_done, counter.any());
+  }
+  // Every part's tallies added up: the hits of each decision target, then its runs with the event at all.
+  const std::size_t k = counter.hits().size();
+  std::vector<std::uint64_t> counts = counter.hits();
+  counts.insert(counts.end(), counter.any().begin(), counter.any().end());
+  const Summary median = spec.parts->combine(result, counts, {0.5});
+  const std::vector<std::uint64_t> hits(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(k));
+  const std::vector<std::uint64_t> any(counts.begin() + static_cast<std::ptrdiff_t>(k), counts.end());
+  return score(targets, median, scenario.parameters.start, hits, result.runs_done, any);
 }
 
 }  // namespace alignsim

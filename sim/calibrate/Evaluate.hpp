@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "Targets.hpp"
+#include "engine/EnsembleParts.hpp"
 #include "engine/Summary.hpp"
 #include "model/Model.hpp"
 
@@ -61,10 +62,12 @@ struct EnsembleSpec {
   std::uint64_t runs = 1024;
   std::uint64_t seed = 1;
   int threads = 0;  ///< 0: all cores
+  EnsembleParts* parts = nullptr;  ///< when set, the runs are split among its processes (docs/cluster.md)
 };
 
 /// Runs one ensemble of the scenario (blocks are discarded; only the summary and the months of
-/// the decision events are kept) and scores it.
+/// the decision events are kept) and scores it. With `spec.parts`, every process must call it and
+/// every process gets the same evaluation as one process alone.
 Evaluation evaluate(const Scenario& scenario, const TargetSet& targets, const EnsembleSpec& spec);
 
 }  // namespace alignsim

@@ -87,6 +87,27 @@ int effective_block_runs(int requested) {
   return std::clamp((requested + kLanes - 1) / kLanes * kLanes, kLanes, 16384);
 }
 
+namespace {
+
+/// The first block at or after `b` that belongs to `part` of `parts`.
+std::uint64_t own_block(std::uint64_t b, int part, int parts) {
+  const auto n = static_cast<std::uint64_t>(parts);
+  return b + (static_cast<std::uint64_t>(part) + n - b % n) % n;
+}
+
+/// Runs of [first, end) in the blocks (of `block` runs, laid out from run 0) that belong to `part`.
+std::uint64_t runs_of_part(std::uint64_t first, std::uint64_t end, std::uint64_t block, int part, int parts) {
+  if (first >= end) return 0;
+  const std::uint64_t last = (end - 1) / block;
+  const std::uint64_t own = own_block(first / block, part, parts);
+  if (own > last) return 0;
+  std::uint64_t runs = ((last - own) / static_cast<std::uint64_t>(parts) + 1) * block;
+  if ((last - own) % static_cast<std::uint64_t>(parts) == 0) runs -= (last + 1) * block - end;  // a short last block
+  return runs;
+}
+
+}  // namespace
+
 EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, BlockSink& sink,
                             const std::atomic<bool>* stop) {
   if (options.runs == 0 || options.runs > (std::uint64_t{1} << 32) - kLanes) {
@@ -94,8 +115,15 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   }
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   const int block_runs = effective_block_runs(options.block_runs);
-  if (options.first_run >= options.runs || options.first_run % static_cast<std::uint64_t>(block_runs) != 0) {
-    throw std::invalid_argument("the first run must be below the number of runs and a multiple of the block size");
+  const auto block_size = static_cast<std::uint64_t>(block_runs);
+  const std::uint64_t end = options.end_run ? options.end_run : options.runs;
+  if (end > options.runs) throw std::invalid_argument("the range of runs ends after the last run");
+  if (options.first_run > end) throw std::invalid_argument("the first run is past the end of the range of runs");
+  if (options.first_run < end && options.first_run % block_size != 0) {
+    throw std::invalid_argument("the range of runs must start at a block boundary");
+  }
+  if (options.parts < 1 || options.part < 0 || options.part >= options.parts) {
+    throw std::invalid_argument("the part must be in [0, parts)");
   }
   const std::uint64_t stored_total = std::min(options.store_runs, options.runs);
   const int n = model.agents();
@@ -109,11 +137,12 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   // Counted on the worker threads, not in the serial writing stage; integer sums merge in any order.
   tbb::enumerable_thread_specific<std::vector<std::uint64_t>> event_counts(static_cast<std::size_t>(events), 0);
 
-  EnsembleResult result{options.first_run, false, SummaryAccumulator(n, model.months(), options.bins),
+  EnsembleResult result{0, end, false, SummaryAccumulator(n, model.months(), options.bins),
                         std::vector<std::uint64_t>(static_cast<std::size_t>(events), 0), 0.0};
-  Progress progress(options.progress, options.first_run, options.runs);
+  const std::uint64_t part_runs = runs_of_part(options.first_run, end, block_size, options.part, options.parts);
+  Progress progress(options.progress, options.first_run, options.first_run + part_runs);
   const auto started = Clock::now();
-  std::uint64_t next_run = options.first_run;
+  std::uint64_t next_block = own_block(options.first_run / block_size, options.part, options.parts);
 
   // The blocks in flight, oldest first, owned here: if a stage throws (a full disk), oneTBB drops
   // the pointers it carries, and these are freed on the way out. Produced and written in run order.
@@ -122,9 +151,11 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
 
   const auto produce = [&](tbb::flow_control& fc) -> RunBlock* {
     detail::StageOrder order;  // for ThreadSanitizer (StageOrder.hpp)
-    order.after(&next_run);
-    if (next_run >= options.runs || (stop && stop->load())) {
-      if (next_run < options.runs) result.interrupted = true;
+    order.after(&next_block);
+    const std::uint64_t first = next_block * block_size;
+    if (first >= end || (stop && stop->load())) {
+      result.next_run = std::min(first, end);
+      result.interrupted = first < end;
       fc.stop();
       return nullptr;
     }
@@ -133,9 +164,9 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
       const std::lock_guard lock(in_flight_mutex);
       block = in_flight.emplace_back(std::make_unique<RunBlock>()).get();
     }
-    block->first = next_run;
-    block->count = static_cast<int>(std::min<std::uint64_t>(block_runs, options.runs - next_run));
-    next_run += static_cast<std::uint64_t>(block->count);
+    block->first = first;
+    block->count = static_cast<int>(std::min(block_size, end - first));
+    next_block = own_block(next_block + 1, options.part, options.parts);
     detail::release(block);
     return block;
   };
@@ -186,9 +217,10 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
     }
     sink.write_block(*block);
     result.runs_done += static_cast<std::uint64_t>(block->count);
-    progress.update(result.runs_done);
+    progress.update(options.first_run + result.runs_done);
   };
 
+  if (part_runs == 0) return result;
   tbb::task_arena arena(threads);
   arena.execute([&] {
     const auto stages = tbb::make_filter<void, RunBlock*>(tbb::filter_mode::serial_in_order, produce) &

@@ -1,7 +1,8 @@
 #pragma once
-/// The ensemble engine: simulates runs 0..R-1 of a model in blocks on TBB worker threads and hands
-/// the blocks, in run order, to one serial sink (the HDF5 writer), with a bounded number of blocks
-/// in flight so that memory does not grow with R. Summaries are merged exactly at the end.
+/// The ensemble engine: simulates runs 0..R-1 of a model (or a range of them, or one part of its
+/// blocks) in blocks on TBB worker threads and hands the blocks, in run order, to one serial sink
+/// (the HDF5 writer), with a bounded number of blocks in flight so that memory does not grow with R.
+/// Summaries are merged exactly at the end.
 
 #include <atomic>
 #include <cstdint>
@@ -14,8 +15,15 @@
 namespace alignsim {
 
 struct EnsembleOptions {
-  std::uint64_t runs = 1000;       ///< runs to simulate, 1 .. 2^32 - 16
-  std::uint64_t first_run = 0;     ///< runs first_run .. runs - 1 are simulated (resuming: a multiple of the block size)
+  std::uint64_t runs = 1000;       ///< the ensemble's runs, 0 .. runs - 1; 1 .. 2^32 - 16
+  /// Simulate only runs first_run .. end_run - 1 (end_run 0: runs). Blocks are laid out from run 0,
+  /// so first_run must be a multiple of the effective block size (resuming: the runs a partial file holds).
+  std::uint64_t first_run = 0;
+  std::uint64_t end_run = 0;
+  /// Simulate only the blocks whose index (first run / block size) is `part` modulo `parts`: one
+  /// process's share of an ensemble split among several (docs/cluster.md).
+  int part = 0;
+  int parts = 1;
   std::uint64_t seed = 0;          ///< the scenario's random seed
   int threads = 0;                 ///< worker threads; 0: all cores
   std::uint64_t store_runs = 100;  ///< W of runs 0 .. store_runs - 1 is kept (clamped to runs)
@@ -28,13 +36,6 @@ struct EnsembleOptions {
 /// (at most 2^14 runs keep the summaries' per-block 64-bit sums of squares exact).
 int effective_block_runs(int requested);
 
-/// A piece of a block already encoded by the sink in the parallel stage (e.g. a compressed chunk).
-struct EncodedChunk {
-  int dataset = 0;                   ///< the sink's own numbering
-  std::vector<std::uint64_t> offset;  ///< where the chunk starts in the dataset
-  std::vector<unsigned char> bytes;
-};
-
 /// Runs first .. first + count - 1, as handed to the sink.
 struct RunBlock {
   std::uint64_t first = 0;
@@ -43,7 +44,7 @@ struct RunBlock {
   int stored = 0;                         ///< runs of this block whose W is kept (the first ones)
   std::vector<float> alignment;           ///< [stored][time][agent][other], NaN on the diagonal
   std::vector<float> era_alignment;       ///< [run][era][agent][other]: each run's mean M over the era
-  std::vector<EncodedChunk> encoded;      ///< filled by BlockSink::prepare
+  std::vector<unsigned char> packed;      ///< what BlockSink::prepare made of the block (e.g. compressed chunks)
 };
 
 /// Receives blocks: prepare() on worker threads, for any block at any time (it must only touch the
@@ -63,15 +64,21 @@ class DiscardSink final : public BlockSink {
 };
 
 struct EnsembleResult {
-  std::uint64_t runs_done = 0;  ///< runs first_run .. runs_done - 1 were simulated and written (the summaries hold those)
-  bool interrupted = false;
+  /// Runs simulated and written by this call (the summaries hold those): one process from
+  /// first_run, runs first_run .. next_run - 1.
+  std::uint64_t runs_done = 0;
+  /// Every block of the range (and part) that starts below next_run was simulated and written, and
+  /// none from it on: end_run when the range was finished.
+  std::uint64_t next_run = 0;
+  bool interrupted = false;  ///< stopped before the end of the range
   SummaryAccumulator summary;
   std::vector<std::uint64_t> event_count;  ///< runs in which each event happened (scenario order)
   double seconds = 0;
 };
 
 /// Runs the ensemble. When `stop` becomes true, no new block is started; blocks already started
-/// are finished and written, so the result covers a prefix of whole runs.
+/// are finished and written, so the result covers a prefix of whole runs (of the range's blocks of
+/// this part). An empty range gives an empty result. Throws std::invalid_argument for bad options.
 EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, BlockSink& sink,
                             const std::atomic<bool>* stop = nullptr);
 

@@ -106,6 +106,64 @@ void SummaryAccumulator::merge(const SummaryAccumulator& o) {
   for (std::size_t c = 0; c < hist_.size(); ++c) hist_[c] += o.hist_[c];
 }
 
+namespace {
+constexpr std::size_t kHeaderWords = 4;  // agents, months, bins, runs
+}
+
+std::vector<std::uint64_t> SummaryAccumulator::to_words() const {
+  std::vector<std::uint64_t> w{static_cast<std::uint64_t>(agents_), static_cast<std::uint64_t>(months_),
+                               static_cast<std::uint64_t>(bins_), runs_};
+  w.reserve(kHeaderWords + 5 * sum_.size());
+  for (const auto s : sum_) w.push_back(static_cast<std::uint64_t>(s));  // two's complement
+  for (const auto s : sum_squares_) {
+    w.push_back(static_cast<std::uint64_t>(s));
+    w.push_back(static_cast<std::uint64_t>(s >> 64));
+  }
+  for (std::size_t cell = 0; cell < sum_.size(); ++cell) {
+    const std::uint32_t* h = &hist_[cell * static_cast<std::size_t>(bins_)];
+    int lo = 0, hi = bins_ - 1;
+    while (lo < bins_ && h[lo] == 0) ++lo;
+    while (hi > lo && h[hi] == 0) --hi;
+    const int n = lo < bins_ ? hi - lo + 1 : 0;
+    w.push_back(static_cast<std::uint64_t>(lo));
+    w.push_back(static_cast<std::uint64_t>(n));
+    for (int k = 0; k < n; k += 2) {
+      w.push_back(std::uint64_t{h[lo + k]} | (k + 1 < n ? std::uint64_t{h[lo + k + 1]} << 32 : 0));
+    }
+  }
+  return w;
+}
+
+void SummaryAccumulator::merge_words(const std::uint64_t* w, std::size_t count) {
+  // Checked whole before anything is added, so that bad words leave the accumulator as it was.
+  const std::size_t cells = sum_.size();
+  bool valid = count >= kHeaderWords + 5 * cells && w[0] == static_cast<std::uint64_t>(agents_) &&
+               w[1] == static_cast<std::uint64_t>(months_) && w[2] == static_cast<std::uint64_t>(bins_);
+  const std::uint64_t* rows = w + kHeaderWords + 3 * cells;
+  const std::uint64_t* end = w + count;
+  for (std::size_t cell = 0; valid && cell < cells; ++cell) {
+    valid = end - rows >= 2 && rows[0] + rows[1] <= static_cast<std::uint64_t>(bins_) &&
+            static_cast<std::uint64_t>(end - rows - 2) >= (rows[1] + 1) / 2;
+    if (valid) rows += 2 + (rows[1] + 1) / 2;
+  }
+  if (!valid || rows != end) throw std::invalid_argument("the words do not hold a summary accumulator of this shape");
+
+  runs_ += w[3];
+  const std::uint64_t* in = w + kHeaderWords;
+  for (auto& s : sum_) s += static_cast<std::int64_t>(*in++);
+  for (auto& s : sum_squares_) {
+    s += static_cast<u128>(in[0]) | static_cast<u128>(in[1]) << 64;
+    in += 2;
+  }
+  for (std::size_t cell = 0; cell < cells; ++cell) {
+    const std::uint64_t lo = in[0], n = in[1];
+    in += 2;
+    std::uint32_t* h = &hist_[cell * static_cast<std::size_t>(bins_) + lo];
+    for (std::uint64_t k = 0; k < n; ++k) h[k] += static_cast<std::uint32_t>(in[k / 2] >> (32 * (k % 2)));
+    in += (n + 1) / 2;
+  }
+}
+
 SummaryAccumulator::State SummaryAccumulator::state() const {
   State out;
   out.runs = runs_;

@@ -60,6 +60,18 @@ class SummaryAccumulator {
   void merge(const SummaryAccumulator& other);
   std::uint64_t runs() const { return runs_; }
   int bins() const { return bins_; }
+  int agents() const { return agents_; }
+  int months() const { return months_; }
+
+  /// The accumulator as 64-bit words, to send to another process: agents, months, bins and runs;
+  /// each sum; each 128-bit sum of squares as two words (low, high); then each histogram row
+  /// trimmed to the bins from its first to its last non-zero one: that first bin, the number of
+  /// bins, and their counts two to a word (the first in the low half). Runs spread over a fraction
+  /// of the bins, so the words are several times fewer than the histograms' counts.
+  std::vector<std::uint64_t> to_words() const;
+  /// Adds an accumulator sent as words (of the same agents, months and bins), exactly: merging in
+  /// any order gives the same bits. Throws std::invalid_argument if the words do not hold one.
+  void merge_words(const std::uint64_t* words, std::size_t count);
 
   Summary finish(const std::vector<double>& quantiles) const;
 

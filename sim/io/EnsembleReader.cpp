@@ -3,6 +3,7 @@
 #include <H5Cpp.h>
 #include <hdf5_hl.h>
 
+#include "H5Create.hpp"
 #include "H5Read.hpp"
 #include "OutputWriter.hpp"
 
@@ -257,7 +258,7 @@ void write_strings(H5::Group& g, const std::string& name, const std::vector<std:
   H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
   type.setCset(H5T_CSET_UTF8);
   const hsize_t n = values.size();
-  auto ds = g.createDataSet(name, type, H5::DataSpace(1, &n));
+  auto ds = g.createDataSet(name, type, H5::DataSpace(1, &n), detail::untimed_dataset_plist());
   std::vector<const char*> p;
   for (const auto& v : values) p.push_back(v.c_str());
   if (n > 0) ds.write(p.data(), type);
@@ -268,7 +269,8 @@ void write_field(H5::Group& g, const std::string& name, const std::vector<Differ
                  const std::vector<hsize_t>& dims, const std::vector<H5::DataSet>& scales) {
   std::vector<double> values;
   for (const auto& r : rows) values.push_back(r.*field);
-  auto ds = g.createDataSet(name, H5::PredType::NATIVE_DOUBLE, H5::DataSpace(static_cast<int>(dims.size()), dims.data()));
+  auto ds = g.createDataSet(name, H5::PredType::NATIVE_DOUBLE, H5::DataSpace(static_cast<int>(dims.size()), dims.data()),
+                            detail::untimed_dataset_plist());
   if (!values.empty()) ds.write(values.data(), H5::PredType::NATIVE_DOUBLE);
   for (std::size_t k = 0; k < scales.size(); ++k) H5DSattach_scale(ds.getId(), scales[k].getId(), static_cast<unsigned>(k));
 }
@@ -279,7 +281,7 @@ namespace {
 
 /// Group /comparison and everything in it; all of it is closed on return.
 void write_comparison_group(H5::H5File& file, const ComparisonTable& t) {
-  auto g = file.createGroup("comparison");
+  auto g = detail::create_untimed_group(file.openGroup("/"), "comparison");
   write_strings(g, "era", t.eras);
   write_strings(g, "agent", t.agents);
   write_strings(g, "other", t.agents);
@@ -306,7 +308,7 @@ void write_comparison_group(H5::H5File& file, const ComparisonTable& t) {
                                                                                               : "in_one_scenario_only"));
     }
     H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
-    auto ds = g.createDataSet("event_role", type, H5::DataSpace(1, vd.data()));
+    auto ds = g.createDataSet("event_role", type, H5::DataSpace(1, vd.data()), detail::untimed_dataset_plist());
     std::vector<const char*> p;
     for (const auto& v : roles) p.push_back(v.c_str());
     if (!p.empty()) ds.write(p.data(), type);
@@ -335,7 +337,7 @@ void write_comparison_h5(const std::filesystem::path& path, const ComparisonTabl
   H5::Exception::dontPrint();
   errno = 0;
   try {
-    H5::H5File file(path.string(), H5F_ACC_TRUNC);
+    H5::H5File file(path.string(), H5F_ACC_TRUNC, detail::untimed_file_plist());
     write_comparison_group(file, t);
     file.close();  // here, not in a destructor: a failure to flush (a full disk) is an error too
   } catch (const H5::Exception& e) {

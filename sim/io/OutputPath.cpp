@@ -295,6 +295,25 @@ void OutputPath::write(const std::string& text) {
   }
 }
 
+std::string shown_path(const std::string& argument) {
+  std::error_code ec;
+  if (argument.empty() || argument.front() == '-') return argument;
+  const fs::path given(argument);
+  // A path: one with a folder, an existing file, or a name with the extension of a file alignsim
+  // reads or writes (not a number such as 0.5).
+  static const std::set<std::string> kExtensions = {".toml", ".h5", ".nc", ".csv", ".json", ".md", ".png"};
+  const bool path_like = argument.find('/') != std::string::npos || fs::is_regular_file(given, ec) ||
+                         kExtensions.count(given.extension().string()) > 0;
+  if (!path_like) return argument;
+  const fs::path full = fs::weakly_canonical(fs::absolute(given, ec), ec);
+  if (ec || !fs::is_directory(full.parent_path(), ec)) return argument;
+  for (fs::path dir = full.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (fs::exists(dir / ".git", ec)) return full.lexically_relative(dir).generic_string();
+    if (dir == dir.root_path()) break;
+  }
+  return full.filename().string();
+}
+
 void write_text_output(OutputPath& out, const std::string& text) {
   out.write(text);
   out.commit();

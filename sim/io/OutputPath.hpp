@@ -78,6 +78,12 @@ class OutputPath {
   bool committed_ = false;
 };
 
+/// How a path given on the command line is stored in an output (the history of a file, the files
+/// a comparison names, a calibration's command): relative to the root of the git repository that
+/// holds it, or its file name alone when no repository does, so that files and committed results
+/// do not depend on where a clone lies. Arguments that are not paths are returned as they are.
+std::string shown_path(const std::string& argument);
+
 /// out.write(text), then out.commit(). Throws OutputError.
 void write_text_output(OutputPath& out, const std::string& text);
 

@@ -4,7 +4,6 @@
 #include <hdf5_hl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
-#include <libdeflate.h>
 
 #include <cerrno>
 #include <chrono>
@@ -16,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "H5Create.hpp"
 #include "PartialOutput.hpp"
 #include "alignsim/GitCommit.hpp"
 #include "alignsim/Version.hpp"
@@ -40,39 +40,6 @@ std::string sha256_hex(const std::string& text) {
 }
 
 namespace {
-
-/// HDF5's shuffle filter (bytes of each element position grouped together) followed by its deflate
-/// filter (a zlib stream, here from libdeflate, which writes the same format several times faster
-/// than zlib), so that a chunk compressed here reads back through HDF5's own filters.
-std::vector<unsigned char> shuffle_deflate(const void* data, std::size_t bytes, std::size_t element, int level) {
-  const auto* in = static_cast<const unsigned char*>(data);
-  const std::size_t n = bytes / element;
-  std::vector<unsigned char> shuffled(bytes);
-  for (std::size_t b = 0; b < element; ++b) {
-    for (std::size_t i = 0; i < n; ++i) shuffled[b * n + i] = in[i * element + b];
-  }
-  struct Compressor {  // one per thread and level, kept for the thread's life
-    int level = -1;
-    libdeflate_compressor* c = nullptr;
-    ~Compressor() {
-      if (c) libdeflate_free_compressor(c);
-    }
-  };
-  thread_local Compressor compressor;
-  if (compressor.level != level) {
-    if (compressor.c) libdeflate_free_compressor(compressor.c);
-    compressor.c = libdeflate_alloc_compressor(level);
-    compressor.level = level;
-    if (!compressor.c) throw std::runtime_error("libdeflate could not allocate a compressor");
-  }
-  std::vector<unsigned char> out(libdeflate_zlib_compress_bound(compressor.c, bytes));
-  const std::size_t size = libdeflate_zlib_compress(compressor.c, shuffled.data(), bytes, out.data(), out.size());
-  if (size == 0) throw std::runtime_error("libdeflate failed to compress a chunk");
-  out.resize(size);
-  return out;
-}
-
-enum ChunkedDataset : int { kEventMonth = 0, kEraAlignment = 1, kAlignment = 2 };
 
 constexpr std::int32_t kNoCode = -1;  ///< agent_ccode of an agent whose scenario gives no code
 
@@ -127,15 +94,20 @@ struct OutputWriter::Impl {
   H5::H5File file;
   std::map<std::string, H5::DataSet> scales;
   H5::DataSet alignment, event_month, run, sample, sample_run, era_alignment;
-  std::uint64_t runs_written = 0, stored_written = 0;
+  BlockPacker packer;
   hsize_t chunk_runs = 1;  ///< runs per chunk of event_month and era_alignment: one block
+  /// Runs 0 .. runs_written - 1 are written; blocks from several processes may come in any order,
+  /// and `ahead` holds those past a gap (first run -> end). The run dimensions reach runs_extent,
+  /// the stored ones stored_written.
+  std::uint64_t runs_written = 0, stored_written = 0, runs_extent = 0;
+  std::map<std::uint64_t, std::uint64_t> ahead;
   bool finished = false;
   bool failed = false;  ///< a write failed
   std::optional<SummaryAccumulator::State> resume_state;
   std::string created, history;  ///< of the partial file this one continues (empty: a new file)
 
   Impl(OutputPath& o, const Scenario& s, const Model& m, OutputInfo i)
-      : output(&o), scenario(s), model(m), info(std::move(i)) {}
+      : output(&o), scenario(s), model(m), info(std::move(i)), packer(m, info.runs, info.block_runs, info.deflate) {}
 
   [[noreturn]] void fail(const std::string& what, const std::string& detail) {
     failed = true;
@@ -147,7 +119,7 @@ struct OutputWriter::Impl {
   H5::DataSet dataset(const std::string& name, const H5::DataType& type, const Dims& dims, const Dims& chunk = {},
                       int deflate = 0, const Dims& maxdims = {}) {
     H5::DataSpace space(static_cast<int>(dims.size()), dims.data(), maxdims.empty() ? nullptr : maxdims.data());
-    H5::DSetCreatPropList plist;
+    H5::DSetCreatPropList plist = detail::untimed_dataset_plist();
     if (!chunk.empty()) {
       plist.setChunk(static_cast<int>(chunk.size()), chunk.data());
       if (deflate > 0) {
@@ -191,10 +163,7 @@ struct OutputWriter::Impl {
 
   void create() {
     const fs::path& temp_path = output->temp_path();
-    H5::FileCreatPropList fcpl;
-    // netCDF-4 readers expect link and attribute creation order to be tracked.
-    H5Pset_link_creation_order(fcpl.getId(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
-    H5Pset_attr_creation_order(fcpl.getId(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    const H5::FileCreatPropList fcpl = detail::untimed_file_plist();
     try {
       file = H5::H5File(temp_path.string(), H5F_ACC_TRUNC, fcpl);
     } catch (const H5::Exception& e) {
@@ -241,7 +210,7 @@ struct OutputWriter::Impl {
     string_variable("agent_name", "agent", names, "display name at the start of the horizon");
     std::vector<std::int32_t> codes;
     for (const auto& a : scenario.agents) codes.push_back(a.ccode > 0 ? a.ccode : kNoCode);
-    H5::DSetCreatPropList fill;
+    H5::DSetCreatPropList fill = detail::untimed_dataset_plist();
     fill.setFillValue(H5::PredType::NATIVE_INT32, &kNoCode);
     auto ccode = file.createDataSet("agent_ccode", H5::PredType::NATIVE_INT32, H5::DataSpace(1, &N), fill);
     ccode.write(codes.data(), H5::PredType::NATIVE_INT32);
@@ -275,7 +244,7 @@ struct OutputWriter::Impl {
     if (!info.quantiles.empty()) quantile.write(info.quantiles.data(), H5::PredType::NATIVE_DOUBLE);
 
     const hsize_t run_chunk = std::min<hsize_t>(R, 4096);
-    chunk_runs = std::min<hsize_t>(R, static_cast<hsize_t>(effective_block_runs(info.block_runs)));
+    chunk_runs = packer.chunk_runs();
     // Every run dimension starts empty and grows block by block (grow_to): an interrupted file is
     // then finished at once, where shrinking it would visit every chunk of the runs requested.
     run = dataset("run", H5::PredType::NATIVE_INT64, {0}, {run_chunk}, 0, {R});
@@ -326,35 +295,6 @@ struct OutputWriter::Impl {
     attr(event_month, "long_name", "index along time of the month the event happened; -1: it did not");
   }
 
-  /// The block's chunks, compressed: event months and era means (one chunk each, padded to a whole
-  /// chunk) and, when compressed, each stored run's W.
-  std::vector<EncodedChunk> encode(const RunBlock& b) const {
-    if (b.first % chunk_runs != 0 || static_cast<hsize_t>(b.count) > chunk_runs) {
-      throw std::logic_error("blocks must match the chunks of the output file");
-    }
-    std::vector<EncodedChunk> out;
-    const std::size_t E = scenario.event_count();
-    if (E > 0) {
-      std::vector<std::int16_t> months(chunk_runs * E, -1);
-      std::copy(b.event_month.begin(), b.event_month.end(), months.begin());
-      out.push_back({kEventMonth, {b.first, 0}, shuffle_deflate(months.data(), months.size() * 2, 2, 1)});
-    }
-    if (!scenario.eras.empty()) {
-      const std::size_t per_run = scenario.eras.size() * model.agents() * model.agents();
-      std::vector<float> eras(chunk_runs * per_run, 0.0f);
-      std::copy(b.era_alignment.begin(), b.era_alignment.end(), eras.begin());
-      out.push_back({kEraAlignment, {b.first, 0, 0, 0}, shuffle_deflate(eras.data(), eras.size() * 4, 4, 1)});
-    }
-    if (info.deflate > 0) {
-      const std::size_t per_run = static_cast<std::size_t>(model.months()) * model.agents() * model.agents();
-      for (int r = 0; r < b.stored; ++r) {
-        out.push_back({kAlignment, {b.first + static_cast<std::uint64_t>(r), 0, 0, 0},
-                       shuffle_deflate(&b.alignment[r * per_run], per_run * 4, 4, info.deflate)});
-      }
-    }
-    return out;
-  }
-
   void write_chunk(H5::DataSet& ds, const std::vector<std::uint64_t>& offset, const void* data, std::size_t bytes) {
     const std::vector<hsize_t> at(offset.begin(), offset.end());
     if (H5Dwrite_chunk(ds.getId(), H5P_DEFAULT, 0, at.data(), bytes, data) < 0) {
@@ -362,50 +302,65 @@ struct OutputWriter::Impl {
     }
   }
 
-  /// Extends the run dimensions to `runs` runs, of which `stored` have W stored.
-  void grow_to(std::uint64_t runs, std::uint64_t stored) {
+  /// Sets the run dimensions to `runs` runs, and the stored runs' to `stored`.
+  void resize_runs(std::uint64_t runs, std::uint64_t stored) {
     const auto T = static_cast<hsize_t>(model.months());
     const auto N = static_cast<hsize_t>(model.agents());
-    const Dims r{runs}, re{runs, static_cast<hsize_t>(scenario.event_count())}, k{stored}, a{stored, T, N, N};
-    run.extend(r.data());
-    event_month.extend(re.data());
-    if (!scenario.eras.empty()) {
-      const Dims ea{runs, static_cast<hsize_t>(scenario.eras.size()), N, N};
-      era_alignment.extend(ea.data());
+    if (runs != runs_extent) {
+      const Dims r{runs}, re{runs, static_cast<hsize_t>(scenario.event_count())};
+      run.extend(r.data());
+      event_month.extend(re.data());
+      if (!scenario.eras.empty()) {
+        const Dims ea{runs, static_cast<hsize_t>(scenario.eras.size()), N, N};
+        era_alignment.extend(ea.data());
+      }
+      runs_extent = runs;
     }
-    if (stored > stored_written) {
+    if (stored != stored_written) {
+      const Dims k{stored}, a{stored, T, N, N};
       sample.extend(k.data());
       sample_run.extend(k.data());
       alignment.extend(a.data());
+      stored_written = stored;
     }
   }
 
-  void write_block(const RunBlock& b) {
+  /// Extends the run dimensions to at least `runs` runs, of which `stored` have W stored.
+  void grow_to(std::uint64_t runs, std::uint64_t stored) {
+    resize_runs(std::max(runs, runs_extent), std::max(stored, stored_written));
+  }
+
+  /// Writes a packed block; W of its stored runs comes from `raw` when the block holds none.
+  void write_packed(const PackedBlock& b, const RunBlock* raw) {
     const auto count = static_cast<hsize_t>(b.count);
     const hsize_t first = b.first;
-    grow_to(first + count, b.stored > 0 ? first + static_cast<hsize_t>(b.stored) : stored_written);
-    const std::vector<EncodedChunk> local = b.encoded.empty() ? encode(b) : std::vector<EncodedChunk>{};
-    for (const auto& c : b.encoded.empty() ? local : b.encoded) {
-      H5::DataSet& ds = c.dataset == kEventMonth ? event_month : c.dataset == kEraAlignment ? era_alignment : alignment;
-      write_chunk(ds, c.offset, c.bytes.data(), c.bytes.size());
+    grow_to(first + count, b.stored > 0 ? first + static_cast<hsize_t>(b.stored) : 0);
+    for (const auto& c : b.chunks) {
+      H5::DataSet& ds = c.dataset == ChunkedDataset::EventMonth     ? event_month
+                        : c.dataset == ChunkedDataset::EraAlignment ? era_alignment
+                                                                    : alignment;
+      write_chunk(ds, c.offset, c.data, c.size);
     }
     std::vector<std::int64_t> indices(b.count);
     for (int r = 0; r < b.count; ++r) indices[r] = static_cast<std::int64_t>(b.first) + r;
     write_slab(run, {first}, {count}, indices.data(), H5::PredType::NATIVE_INT64);
     if (b.stored > 0) {
       const auto stored = static_cast<hsize_t>(b.stored);
-      if (info.deflate == 0) {
+      if (raw && info.deflate == 0) {
         const std::size_t per_run = static_cast<std::size_t>(model.months()) * model.agents() * model.agents();
         for (int r = 0; r < b.stored; ++r) {
-          write_chunk(alignment, {b.first + static_cast<std::uint64_t>(r), 0, 0, 0}, &b.alignment[r * per_run],
+          write_chunk(alignment, {b.first + static_cast<std::uint64_t>(r), 0, 0, 0}, &raw->alignment[r * per_run],
                       per_run * sizeof(float));
         }
       }
       write_slab(sample, {first}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
       write_slab(sample_run, {first}, {stored}, indices.data(), H5::PredType::NATIVE_INT64);
-      stored_written = b.first + stored;
     }
-    runs_written = b.first + count;
+    ahead[first] = first + count;
+    for (auto it = ahead.find(runs_written); it != ahead.end(); it = ahead.find(runs_written)) {
+      runs_written = it->second;
+      ahead.erase(it);
+    }
   }
 
   void write_slab(H5::DataSet& ds, const Dims& start, const Dims& count, const void* data, const H5::PredType& type) {
@@ -417,11 +372,30 @@ struct OutputWriter::Impl {
 
   void finish(const Summary& summary, const std::vector<std::uint64_t>& event_count, std::uint64_t runs_done,
               bool complete) {
+    write_summaries(summary, event_count, runs_done, complete);
+    // Every object is closed before the file, so that closing it writes the file whole before it
+    // takes its name: a process killed after the rename (mpirun's SIGKILL after its SIGTERM, say)
+    // then leaves a file that opens, not one whose metadata was still in memory.
+    for (auto* ds : {&alignment, &event_month, &run, &sample, &sample_run, &era_alignment}) ds->close();
+    scales.clear();
+    if (file.getObjCount(H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR) != 0) {
+      fail("closing the file", "an object of the file is still open, so closing would not write it whole");
+    }
+    file.close();
+    output->commit();
+    finished = true;
+  }
+
+  void write_summaries(const Summary& summary, const std::vector<std::uint64_t>& event_count,
+                       std::uint64_t runs_done, bool complete) {
     const auto T = static_cast<hsize_t>(model.months());
     const auto N = static_cast<hsize_t>(model.agents());
     const auto E = static_cast<hsize_t>(scenario.event_count());
     const auto Q = static_cast<hsize_t>(info.quantiles.size());
-    if (runs_done != runs_written) throw std::logic_error("finish() for runs that were not written");
+    if (runs_done > runs_written) throw std::logic_error("finish() for runs that were not written");
+    // Blocks written from several processes may reach past runs_done when the job was interrupted:
+    // the stored runs are the first ones of the runs kept.
+    resize_runs(runs_done, std::min<std::uint64_t>(stored_written, runs_done));
     auto mean = dataset("alignment_mean", H5::PredType::NATIVE_FLOAT, {T, N, N});
     mean.write(summary.mean.data(), H5::PredType::NATIVE_FLOAT);
     attach(mean, {"time", "agent", "other"});
@@ -467,9 +441,6 @@ struct OutputWriter::Impl {
     attr(root, "status", complete ? "complete" : "partial");
     attr(root, "history", (history.empty() ? "" : history + "\n") + now + ": " + info.history);
     if (!complete && resume_state) detail::write_resume_state(file, *resume_state, event_count, info);
-    file.close();
-    output->commit();
-    finished = true;
   }
 
   /// Runs 0 .. runs_done - 1 of a partial file written with the same options: its chunks as stored.
@@ -548,15 +519,25 @@ OutputWriter::~OutputWriter() {
   if (previous) std::cerr.rdbuf(previous);
 }
 
-void OutputWriter::prepare(RunBlock& block) { block.encoded = impl_->encode(block); }
+void OutputWriter::prepare(RunBlock& block) { block.packed = impl_->packer.pack(block, false); }
 
 void OutputWriter::write_block(const RunBlock& block) {
+  const auto packed = block.packed.empty() ? impl_->packer.pack(block, false) : std::vector<unsigned char>{};
+  const auto& bytes = block.packed.empty() ? packed : block.packed;
+  write(BlockPacker::unpack(bytes.data(), bytes.size()), &block);
+}
+
+void OutputWriter::write_packed(const unsigned char* data, std::size_t size) {
+  write(BlockPacker::unpack(data, size), nullptr);
+}
+
+void OutputWriter::write(const PackedBlock& block, const RunBlock* raw) {
   // Blocks are written from whichever worker thread runs the serial stage; HDF5 keeps its
   // error-printing setting per thread, and the errors it would print are reported as exceptions.
   H5::Exception::dontPrint();
   errno = 0;
   try {
-    impl_->write_block(block);
+    impl_->write_packed(block, raw);
   } catch (const H5::Exception& e) {
     impl_->fail("writing runs " + std::to_string(block.first) + " to " + std::to_string(block.first + block.count - 1),
                 e.getDetailMsg());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "BlockPacker.hpp"
 #include "OutputPath.hpp"
 #include "engine/Ensemble.hpp"
 #include "scenario/Scenario.hpp"
@@ -44,6 +45,9 @@ class OutputWriter final : public BlockSink {
   void prepare(RunBlock& block) override;
   /// Writes the block's chunks directly (H5Dwrite_chunk), in run order.
   void write_block(const RunBlock& block) override;
+  /// Writes a block that another process packed (BlockPacker::pack with raw_alignment): blocks may
+  /// come in any order; finish() keeps the first `runs_done` runs.
+  void write_packed(const unsigned char* data, std::size_t size);
 
   /// Copies the runs of a partial file (checked by PartialOutput against these options) as they are
   /// stored, and keeps its creation time and history: the engine goes on from from.runs_done().
@@ -61,6 +65,7 @@ class OutputWriter final : public BlockSink {
   static std::string git_commit();
 
  private:
+  void write(const PackedBlock& block, const RunBlock* raw);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "EnsembleReader.hpp"
+#include "H5Create.hpp"
 #include "H5Read.hpp"
 #include "engine/Ensemble.hpp"
 
@@ -25,7 +26,7 @@ std::uint64_t number_attr(const H5::H5Object& o, const std::string& name) {
 template <class T>
 void write_all(H5::Group& g, const std::string& name, const std::vector<T>& values, const H5::PredType& type,
                const std::vector<hsize_t>& dims, bool compress) {
-  H5::DSetCreatPropList plist;
+  H5::DSetCreatPropList plist = detail::untimed_dataset_plist();
   if (compress && !values.empty()) {
     std::vector<hsize_t> chunk = dims;
     chunk[0] = std::min<hsize_t>(dims[0], 64);
@@ -168,7 +169,7 @@ namespace detail {
 
 void write_resume_state(H5::H5File& file, const SummaryAccumulator::State& state,
                         const std::vector<std::uint64_t>& event_count, const OutputInfo& info) {
-  auto group = file.createGroup(kGroup);
+  auto group = detail::create_untimed_group(file.openGroup("/"), kGroup);
   attribute(group, "summary_runs", state.runs, H5::PredType::NATIVE_UINT64);
   attribute(group, "store_runs", info.stored_runs, H5::PredType::NATIVE_UINT64);
   attribute(group, "deflate", static_cast<std::int32_t>(info.deflate), H5::PredType::NATIVE_INT32);

@@ -10,6 +10,37 @@
 
 namespace alignsim {
 
+namespace detail {
+
+// libmvec's expf, log1pf and expm1f round differently from libm's in the last bits: the vector
+// hazard stays within 1e-5 (relative) of the scalar one, as tests/model/test_hazard.cpp checks.
+// Draws further than kHazardMargin from the vector hazard are decided by it, the rare others by the
+// scalar hazard, so every outcome is the one the scalar hazard gives, at the cost of the vector one.
+constexpr float kHazardMargin = 1e-4f;
+
+void decision_hazards(const float* __restrict eta, float inv_months, float* __restrict hazard) {
+#pragma omp simd
+  for (int l = 0; l < kLanes; ++l) {
+    const float softplus = (eta[l] > 0.0f ? eta[l] : 0.0f) + std::log1p(std::exp(-std::fabs(eta[l])));
+    hazard[l] = -std::expm1(-softplus * inv_months);
+  }
+}
+
+// Not inlined, so that GCC keeps it scalar: libm's functions, as the outcome requires.
+__attribute__((noinline)) float decision_hazard(float eta, float inv_months) {
+  const float softplus = std::max(eta, 0.0f) + std::log1p(std::exp(-std::fabs(eta)));
+  return -std::expm1(-softplus * inv_months);
+}
+
+bool decision_fires(float u, float fast, float eta, float inv_months) {
+  const float margin = kHazardMargin * fast + 1e-30f;
+  if (u < fast - margin) return true;
+  if (u > fast + margin) return false;
+  return u < decision_hazard(eta, inv_months);
+}
+
+}  // namespace detail
+
 namespace {
 constexpr int L = kLanes;
 
@@ -35,6 +66,7 @@ BatchState::BatchState(const Model& m) {
   salience.resize(nd);
   anchor.resize(nd);
   drift.resize(nd);
+  scratch.resize(static_cast<std::size_t>(2 * m.agents()));
   capability.resize(static_cast<std::size_t>(m.agents()));
   theta.resize(m.theta().size());
   fired.resize(static_cast<std::size_t>(m.events()));
@@ -175,18 +207,19 @@ class Kernel {
         for (int l = 0; l < L; ++l) fire[l] &= s_.scheduled[k][l] == t && fired[k][l] < 0;
       } else {
         // P = logistic(eta) is the chance of acting within the window at a constant state; the
-        // month's hazard h = 1 - (1 - P)^(1/L), with log(1 - P) = -softplus(eta).
+        // month's hazard h = 1 - (1 - P)^(1/L), with log(1 - P) = -softplus(eta). Lanes that cannot
+        // fire (not allowed, or fired already) skip the draw's comparison.
         alignas(64) float eta[L];
         logit(e.logit, t, eta);
         const float inv_months = 1.0f / static_cast<float>(e.window_to - e.window_from + 1);
         alignas(64) std::uint32_t w0[L], w1[L], w2[L], w3[L];
         detail::philox4x32_10<L>(s_.key.v, seed_lo_, 0, static_cast<std::uint32_t>(t), e.stream, seed_hi_, w0, w1,
                                  w2, w3);
-#pragma omp simd
+        alignas(64) float hazard[L];
+        detail::decision_hazards(eta, inv_months, hazard);
         for (int l = 0; l < L; ++l) {
-          const float softplus = std::max(eta[l], 0.0f) + std::log1p(std::exp(-std::fabs(eta[l])));
-          const float hazard = -std::expm1(-softplus * inv_months);
-          fire[l] &= fired[k][l] < 0 && detail::uniform01(w0[l]) < hazard;
+          fire[l] = fire[l] && fired[k][l] < 0 &&
+                    detail::decision_fires(detail::uniform01(w0[l]), hazard[l], eta[l], inv_months);
         }
       }
     }
@@ -321,36 +354,40 @@ class Kernel {
   void interests() {
     const auto& kp = s_.theta[theta::kKP];
     const auto& k0 = s_.theta[theta::kK0];
-    for (int c = 0; c < n_ * d_; ++c) {
-      const auto& p = s_.position[c];
-      const auto& a = s_.anchor[c];
-      auto& drift = s_.drift[c];
-#pragma omp simd
-      for (int l = 0; l < L; ++l) drift[l] = k0[l] * (a[l] - p[l]);
-    }
+    LaneF* weight = s_.scratch.data();     // [j]: k_p w[i,j] of the agent i at hand
+    LaneF* target = weight + n_;           // [j]: 1 - W[i,j]
     for (int i = 0; i < n_; ++i) {
+      const auto& inv = s_.inv_others[i];
       for (int j = 0; j < n_; ++j) {
         if (i == j) continue;
         const auto& w = s_.W[i * n_ + j];
         const auto& cj = s_.capability[j];
-        const auto& inv = s_.inv_others[i];
-        alignas(64) float weight[L], target[L];
 #pragma omp simd
         for (int l = 0; l < L; ++l) {
-          weight[l] = kp[l] * cj[l] * std::fabs(w[l]) * inv[l];
-          target[l] = 1.0f - w[l];
+          weight[j][l] = kp[l] * cj[l] * std::fabs(w[l]) * inv[l];
+          target[j][l] = 1.0f - w[l];
         }
-        for (int d = 0; d < d_; ++d) {
-          const float* __restrict pi = s_.position[i * d_ + d].v;
+      }
+      // Each issue's drift is summed over j in registers, in the same order as the formula's sum.
+      for (int d = 0; d < d_; ++d) {
+        const float* __restrict pi = s_.position[i * d_ + d].v;
+        const float* __restrict a = s_.anchor[i * d_ + d].v;
+        LaneF drift;
+#pragma omp simd
+        for (int l = 0; l < L; ++l) drift[l] = k0[l] * (a[l] - pi[l]);
+        for (int j = 0; j < n_; ++j) {
+          if (i == j) continue;
           const float* __restrict pj = s_.position[j * d_ + d].v;
-          float* __restrict drift = s_.drift[i * d_ + d].v;
+          const float* __restrict wj = weight[j].v;
+          const float* __restrict tj = target[j].v;
 #pragma omp simd
           for (int l = 0; l < L; ++l) {
             const float x = pj[l] - pi[l];
             const float sign = (x > 0.0f ? 1.0f : 0.0f) - (x < 0.0f ? 1.0f : 0.0f);
-            drift[l] += weight[l] * (std::fabs(x) - target[l]) * sign;
+            drift[l] += wj[l] * (std::fabs(x) - tj[l]) * sign;
           }
         }
+        s_.drift[i * d_ + d] = drift;
       }
     }
     for (int c = 0; c < n_ * d_; ++c) {
@@ -364,29 +401,42 @@ class Kernel {
 
   /// A[i,j] = 1 - sum_d s[i,d] |p[i,d] - p[j,d]|, with each agent's saliences normalised.
   void affinity() {
+    LaneF* total = s_.scratch.data();  // [i]: the sum of agent i's saliences
+    LaneF* inv_total = total + n_;     // [i]: its inverse, 0 when the sum is 0
     for (int i = 0; i < n_; ++i) {
-      alignas(64) float total[L] = {};
+      LaneF sum{};
       for (int d = 0; d < d_; ++d) {
         const auto& sal = s_.salience[i * d_ + d];
 #pragma omp simd
-        for (int l = 0; l < L; ++l) total[l] += sal[l];
+        for (int l = 0; l < L; ++l) sum[l] += sal[l];
       }
-      alignas(64) float inv_total[L];
 #pragma omp simd
-      for (int l = 0; l < L; ++l) inv_total[l] = total[l] > 0.0f ? 1.0f / total[l] : 0.0f;
-      for (int j = 0; j < n_; ++j) {
-        if (i == j) continue;
-        alignas(64) float distance[L] = {};
+      for (int l = 0; l < L; ++l) inv_total[i][l] = sum[l] > 0.0f ? 1.0f / sum[l] : 0.0f;
+      total[i] = sum;
+    }
+    // |p[i,d] - p[j,d]| once per pair, for both A[i,j] and A[j,i].
+    for (int i = 0; i < n_; ++i) {
+      for (int j = i + 1; j < n_; ++j) {
+        LaneF to_j{}, to_i{};
         for (int d = 0; d < d_; ++d) {
-          const auto& sal = s_.salience[i * d_ + d];
-          const auto& pi = s_.position[i * d_ + d];
-          const auto& pj = s_.position[j * d_ + d];
+          const float* __restrict si = s_.salience[i * d_ + d].v;
+          const float* __restrict sj = s_.salience[j * d_ + d].v;
+          const float* __restrict pi = s_.position[i * d_ + d].v;
+          const float* __restrict pj = s_.position[j * d_ + d].v;
 #pragma omp simd
-          for (int l = 0; l < L; ++l) distance[l] += sal[l] * std::fabs(pi[l] - pj[l]);
+          for (int l = 0; l < L; ++l) {
+            const float gap = std::fabs(pi[l] - pj[l]);
+            to_j[l] += si[l] * gap;
+            to_i[l] += sj[l] * gap;
+          }
         }
-        auto& a = s_.A[i * n_ + j];
+        auto& aij = s_.A[i * n_ + j];
+        auto& aji = s_.A[j * n_ + i];
 #pragma omp simd
-        for (int l = 0; l < L; ++l) a[l] = total[l] > 0.0f ? 1.0f - distance[l] * inv_total[l] : 0.0f;
+        for (int l = 0; l < L; ++l) {
+          aij[l] = total[i][l] > 0.0f ? 1.0f - to_j[l] * inv_total[i][l] : 0.0f;
+          aji[l] = total[j][l] > 0.0f ? 1.0f - to_i[l] * inv_total[j][l] : 0.0f;
+        }
       }
     }
   }

@@ -33,6 +33,7 @@ struct BatchState {
 
   // Scratch owned by the kernel.
   std::vector<LaneF> next, shock, inv_third, inv_others, noise, drift;
+  std::vector<LaneF> scratch;  ///< [2 * agents]
   std::vector<Lanes<std::int16_t>> scheduled;
   std::vector<Lanes<std::int16_t>> pick;  ///< [choice]: processing position of the option picked this month, or -1
   Lanes<std::uint32_t> key{};
@@ -53,6 +54,17 @@ class BatchObserver {
   virtual ~BatchObserver() = default;
   virtual void on_month(int t, const BatchState& state) = 0;
 };
+
+namespace detail {
+/// A decision's hazard in month units, h = 1 - (1 - logistic(eta))^inv_months, in kLanes lanes at
+/// once with glibc's vector math (libmvec); within a few ulp of decision_hazard().
+void decision_hazards(const float* eta, float inv_months, float* hazard);
+/// The same for one logit with libm's scalar functions: the value that decides an outcome.
+float decision_hazard(float eta, float inv_months);
+/// Whether a draw u fires: u < decision_hazard(eta, inv_months), read from `fast` (the vector
+/// hazard) unless u lies within a small margin of it.
+bool decision_fires(float u, float fast, float eta, float inv_months);
+}  // namespace detail
 
 /// Simulates runs first_run .. first_run + kLanes - 1 (of which `valid` are kept by observers)
 /// over the whole horizon, calling observer.on_month after every month.

@@ -208,6 +208,11 @@ struct Scenario {
   std::string question;     ///< for a counterfactual: the question it asks
   std::vector<int> source;  ///< for a counterfactual: the essay's paragraphs it rests on
   std::string path;  ///< the entry file it was loaded from (empty when built in code)
+  /// For an overlay, the scenarios a comparison may take as its baseline, nearest first: the one it
+  /// extends and, while that one is itself a counterfactual (it has a `question`), the one that one
+  /// extends, up to the first that is not. By name, and by the 64-bit FNV-1a hash (16 hex digits) of
+  /// each one's resolved TOML (to_toml, the text a run of it stores). Empty when it extends nothing.
+  std::vector<std::string> base, base_fnv1a;
   Parameters parameters;
   std::vector<Agent> agents;
   std::vector<Issue> issues;

@@ -11,6 +11,7 @@
 #include <toml.hpp>
 
 #include "ScenarioError.hpp"
+#include "ScenarioWriter.hpp"
 #include "Streams.hpp"
 #include "TomlFields.hpp"
 #include "TomlFile.hpp"
@@ -51,6 +52,8 @@ class Loader {
 
   /// Every file read, in reading order (the entry file first).
   const std::vector<std::filesystem::path>& files() const { return files_; }
+  /// The file the entry file extends, or empty.
+  const std::filesystem::path& base_file() const { return base_file_; }
 
   Scenario build() {
     d_.throw_if_any();  // nothing else makes sense over unreadable files
@@ -108,8 +111,9 @@ class Loader {
       } else {
         const std::filesystem::path rel = it->second.as_string().str;
         std::error_code ec;
-        parse_file(std::filesystem::path(shown).parent_path() / rel,
-                   std::filesystem::weakly_canonical(rel.is_absolute() ? rel : dir / rel, ec), &it->second, true);
+        const auto canonical = std::filesystem::weakly_canonical(rel.is_absolute() ? rel : dir / rel, ec);
+        if (base_file_.empty()) base_file_ = canonical;  // the outermost overlay's extends is read first
+        parse_file(std::filesystem::path(shown).parent_path() / rel, canonical, &it->second, true);
       }
     }
     docs_.push_back(std::move(doc));
@@ -154,6 +158,30 @@ class Loader {
     return out;
   }
 
+  /// `base` and `base_fnv1a`, which the program writes into a resolved scenario (to_toml); an
+  /// overlay's are computed anew once it has loaded.
+  void read_bases(Fields& f, Scenario& s) {
+    s.base.clear();
+    s.base_fnv1a.clear();
+    const auto* names = f.array("base", false, "an array of scenario names");
+    const auto* hashes = f.array("base_fnv1a", false, "an array of hashes, 16 hex digits each");
+    static const std::regex hex("^[0-9a-f]{16}$");
+    for (const auto* list : {names, hashes}) {
+      for (std::size_t k = 0; list && k < list->size(); ++k) {
+        const Value& v = (*list)[k];
+        if (!v.is_string() || (list == hashes && !std::regex_match(v.as_string().str, hex))) {
+          d_.at(v, std::string("[scenario]: '") + (list == names ? "base' holds scenario names" :
+                                                   "base_fnv1a' holds hashes of 16 lower-case hex digits"));
+          continue;
+        }
+        (list == names ? s.base : s.base_fnv1a).push_back(v.as_string().str);
+      }
+    }
+    if (s.base.size() != s.base_fnv1a.size()) {
+      d_.at(f.table(), "[scenario]: 'base' and 'base_fnv1a' must have one entry each per scenario");
+    }
+  }
+
   void read_top_level(Scenario& s) {
     s.path = docs_.back().entry ? docs_.back().path : docs_.front().path;
     bool found = false;
@@ -178,6 +206,7 @@ class Loader {
       s.title = f.string("title", true, "a one-line title").value_or("");
       s.description = f.string("description", false).value_or("");
       s.question = f.string("question", false).value_or("");
+      read_bases(f, s);
       s.source.clear();
       if (const auto* source = f.array("source", false, "an array of paragraph numbers")) {
         for (const auto& v : *source) {
@@ -257,12 +286,19 @@ class Loader {
           d_.at(*f.find("id"), "duplicate agent id '" + a.id + "' (first at " + where(*seen[a.id]) + ")");
         } else if (!a.id.empty()) {
           seen[a.id] = f.find("id");
+          agent_sites_.push_back(seen[a.id]);
           s.agents.push_back(std::move(a));
         }
       });
     }
     if (s.agents.size() < 2 || s.agents.size() > 16) {
-      d_.in_file(docs_.front().path, "a scenario needs 2 to 16 [[agents]], found " + std::to_string(s.agents.size()));
+      const std::string msg = "a scenario needs 2 to 16 [[agents]], found " + std::to_string(s.agents.size());
+      // At the only agent, or at the first one too many.
+      if (s.agents.empty()) {
+        d_.in_file(docs_.front().path, msg);
+      } else {
+        d_.at(*agent_sites_[std::min<std::size_t>(s.agents.size(), 17) - 1], msg);
+      }
     }
     seen.clear();
     for (const auto& [doc, value] : each("issues")) {
@@ -375,7 +411,7 @@ class Loader {
           const std::string msg = "agent '" + s.agents[a].id + "' has no interest for issue '" + s.issues[i].id +
                                   "'; expected " + s.issues[i].id + " = { position = ..., salience = ... } in [interests." +
                                   s.agents[a].id + "]";
-          if (agent_site[a]) d_.at(*agent_site[a], msg); else d_.in_file(docs_.front().path, msg);
+          d_.at(agent_site[a] ? *agent_site[a] : *agent_sites_[a], msg);  // its interests, or the agent itself
         }
       }
       if (total <= 0 && agent_site[a]) {
@@ -957,6 +993,8 @@ class Loader {
   std::vector<std::filesystem::path> stack_;
   std::set<std::filesystem::path> loaded_;
   std::vector<std::filesystem::path> files_;
+  std::filesystem::path base_file_;  ///< what the entry file extends
+  std::vector<const Value*> agent_sites_;  ///< the id of each of Scenario::agents, where it is given
   std::size_t budget_ = kMaxTomlBytes;  ///< bytes the scenario's files may still hold
   std::vector<const Value*> event_tables_;
   std::unordered_map<std::string, int> event_ids_, issue_ids_;  ///< ids to indices: references may be many
@@ -967,20 +1005,36 @@ class Loader {
   std::deque<Value> owned_;  ///< tables made by merging (patched events, overridden parameters)
 };
 
+/// The loaded scenario; for an overlay, with the names and hashes of the scenarios a comparison may
+/// take as its baseline (Scenario::base): the one it extends is loaded on its own (as `alignsim run`
+/// would) once the overlay has loaded without errors.
+Scenario build_with_base(Loader& loader) {
+  Scenario s = loader.build();
+  if (loader.base_file().empty()) return s;
+  const Scenario base = load_scenario(loader.base_file());
+  s.base = {base.name};
+  s.base_fnv1a = {fnv1a64_hex(to_toml(base))};
+  if (!base.question.empty()) {  // a counterfactual's baseline may serve too
+    s.base.insert(s.base.end(), base.base.begin(), base.base.end());
+    s.base_fnv1a.insert(s.base_fnv1a.end(), base.base_fnv1a.begin(), base.base_fnv1a.end());
+  }
+  return s;
+}
+
 }  // namespace detail
 
 Scenario load_scenario(const std::filesystem::path& path, std::vector<std::filesystem::path>* files) {
   detail::Loader loader;
   loader.load_entry_file(path);
   if (files) *files = loader.files();
-  return loader.build();
+  return detail::build_with_base(loader);
 }
 
 Scenario load_scenario_text(const std::string& text, const std::string& name,
                             const std::filesystem::path& base_dir) {
   detail::Loader loader;
   loader.load_entry_text(text, name, base_dir);
-  return loader.build();
+  return detail::build_with_base(loader);
 }
 
 }  // namespace alignsim

@@ -25,6 +25,12 @@ std::string list(const std::vector<int>& items, F name) {
   return out + "]";
 }
 
+std::string strings(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + quoted(items[i]);
+  return out + "]";
+}
+
 }  // namespace
 
 std::string to_toml(const Scenario& s, const Event& e) {
@@ -111,6 +117,7 @@ std::string to_toml(const Scenario& s) {
   if (!s.description.empty()) o << "description = " << quoted(s.description) << '\n';
   if (!s.question.empty()) o << "question = " << quoted(s.question) << '\n';
   if (!s.source.empty()) o << "source = " << list(s.source, [](int x) { return std::to_string(x); }) << '\n';
+  if (!s.base.empty()) o << "base = " << strings(s.base) << "\nbase_fnv1a = " << strings(s.base_fnv1a) << '\n';
   o << "\n[parameters]\nstart = " << quoted(p.start.str()) << "\nend = " << quoted(p.end.str()) << '\n';
   for (const auto& row : parameter_table()) o << row.name << " = " << num(row.get(p)) << '\n';
 

@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.image  # noqa: E402
+import matplotlib.patches  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -219,3 +220,69 @@ def test_the_figure_scripts_refuse_bad_arguments_in_one_line(files, tmp_path):
     r = script("plot_compare.py", files / "baseline.h5", files / "seed6.h5", "--out", tmp_path / "f")
     assert "paired comparison needs" in one_line_error(r, "plot_compare.py")
     assert not (tmp_path / "f").exists() or list((tmp_path / "f").iterdir()) == []
+
+
+def test_plot_compare_warns_when_the_counterfactual_extends_another_scenario(tmp_path):
+    common = ["--runs", 60, "--seed", 5, "--store-runs", 10, "-q"]
+    for name, path in (("small", DATA / "small.toml"), ("refit", DATA / "overlays" / "small_refit.toml"),
+                       ("cf", DATA / "overlays" / "on_refit.toml")):
+        alignsim("ensemble", path, *common, "--out", tmp_path / f"{name}.h5")
+    r = script("plot_compare.py", tmp_path / "small.h5", tmp_path / "cf.h5", "--out", tmp_path / "mixed")
+    assert r.returncode == 0, r.stderr
+    assert ("warning: the counterfactual 'small_refit_no_pact' extends the scenario 'small_refit', but the "
+            "baseline file holds the scenario 'small'") in r.stderr, r.stderr
+    r = script("plot_compare.py", tmp_path / "refit.h5", tmp_path / "cf.h5", "--out", tmp_path / "matched")
+    assert r.returncode == 0 and "extends" not in r.stderr, r.stderr
+
+
+def white_frame(path, width=3):
+    """Whether the outer `width` pixels of a PNG are all background: nothing drawn runs off the edge."""
+    pixels = matplotlib.image.imread(path)[..., :3]
+    frame = np.concatenate([pixels[:width].reshape(-1, 3), pixels[-width:].reshape(-1, 3),
+                            pixels[:, :width].reshape(-1, 3), pixels[:, -width:].reshape(-1, 3)])
+    return bool(np.all(frame > 0.99))
+
+
+def test_titles_and_footnotes_are_not_cut_off_with_one_dyad(tmp_path):
+    long = tmp_path / "long.toml"
+    long.write_text(f'extends = "{(DATA / "small.toml").resolve()}"\n[scenario]\nname = "small_long_title"\n'
+                    f'title = "{"A title far longer than a panel of one dyad is wide, " * 3}and its end"\n')
+    common = ["--runs", 60, "--seed", 5, "--store-runs", 10, "-q"]
+    alignsim("ensemble", DATA / "small.toml", *common, "--out", tmp_path / "small.h5")
+    alignsim("ensemble", long, *common, "--out", tmp_path / "long.h5")
+    r = script("plot_ensemble.py", tmp_path / "long.h5", "--out", tmp_path / "e", "--dyads", "AA-BB")
+    assert r.returncode == 0, r.stderr
+    r2 = script("plot_compare.py", tmp_path / "small.h5", tmp_path / "long.h5", "--out", tmp_path / "c",
+                "--dyads", "AA-BB")
+    assert r2.returncode == 0, r2.stderr
+    for path in r.stdout.split() + r2.stdout.split():
+        image_ok(pathlib.Path(path))
+        assert white_frame(path), f"{path}: something is cut off at the edge"
+
+
+def test_the_events_comparison_spans_at_most_minus_one_to_one(files, tmp_path, monkeypatch):
+    figs = captured_figures(monkeypatch, "plot_compare", [files / "baseline.h5", files / "cf.h5", "--out", tmp_path])
+    (ax,) = drawn(figs["cf_vs_baseline_events.png"], "patches")
+    lo, hi = ax.get_xlim()
+    assert -1.0 <= lo < 0 < hi <= 1.0, (lo, hi)
+    bars = [p.get_width() for p in ax.patches if isinstance(p, matplotlib.patches.Rectangle)]
+    assert max(map(abs, bars)) > 0.45  # a difference large enough to test it
+
+
+def test_dotted_lines_mark_only_months_in_the_counterfactual(files, tmp_path, monkeypatch):
+    aio = importlib.import_module("alignsim_io")
+    cf = aio.open_ensemble(files / "cf.h5")
+    em = np.asarray(cf["event_month"].values)
+    years = aio.years(cf)
+    in_cf = {float(years[int(np.median(em[:, k][em[:, k] >= 0]))]) for k in range(em.shape[1]) if np.any(em[:, k] >= 0)}
+    base = aio.open_ensemble(files / "baseline.h5")
+    removed = [str(e) for e in base["event"].values if str(e) not in set(map(str, cf["event"].values))]
+    assert removed  # the counterfactual removes an event: the baseline has a month for it, the CF none
+    figs = captured_figures(monkeypatch, "plot_compare", [files / "baseline.h5", files / "cf.h5", "--out", tmp_path])
+    marks = set()
+    for ax in drawn(figs["cf_vs_baseline_dyads.png"], "lines"):
+        for line in ax.lines:
+            x = np.asarray(line.get_xdata(), dtype=float)
+            if line.get_linestyle() == ":" and x.size == 2 and x[0] == x[1]:
+                marks.add(float(x[0]))
+    assert marks and marks <= in_cf, sorted(marks - in_cf)

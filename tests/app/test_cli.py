@@ -11,11 +11,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 import h5py
 import numpy as np
 import xarray as xr
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "support"))
+from checks import run_checks, tiny_disk  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--alignsim", required=True)
@@ -215,6 +217,36 @@ def test_compare_refuses_files_whose_seeds_or_runs_differ():
     assert r.returncode == 2 and "run counts differ (400 and 300)" in r.stderr, r.stderr
 
 
+def test_compare_refuses_a_counterfactual_whose_base_is_not_the_baselines_scenario():
+    small = ensemble(SMALL, "cmp_base")
+    refit = ensemble(OVERLAYS / "small_refit.toml", "cmp_refit")
+    cf = ensemble(OVERLAYS / "on_refit.toml", "cmp_on_refit")
+    mixed = ("the counterfactual 'small_refit_no_pact' extends the scenario 'small_refit', but the baseline file "
+             "holds the scenario 'small'")
+    r = run("compare", str(small), str(cf), "--csv", str(TMP / "mixed.csv"))
+    assert r.returncode == 2 and mixed in r.stderr and "--allow-different-base" in r.stderr, r.stderr
+    assert not (TMP / "mixed.csv").exists()
+    r = run("compare", str(small), str(cf), "--allow-different-base")
+    assert r.returncode == 0 and f"warning: {mixed}" in r.stderr, r.stderr
+    r = run("compare", str(refit), str(cf))
+    assert r.returncode == 0 and "extends" not in r.stderr, r.stderr
+    # A counterfactual of that counterfactual: either of the two is its baseline, not small.toml.
+    more = ensemble(OVERLAYS / "on_refit_more.toml", "cmp_on_refit_more")
+    for baseline in (cf, refit):
+        r = run("compare", str(baseline), str(more))
+        assert r.returncode == 0 and "extends" not in r.stderr, r.stderr
+    r = run("compare", str(small), str(more))
+    assert r.returncode == 2, r.stderr
+    assert ("extends the scenario 'small_refit_no_pact' (a counterfactual of 'small_refit'), but the baseline "
+            "file holds the scenario 'small'") in r.stderr, r.stderr
+    # A baseline under the base's name that is another version of it: other parameters.
+    other = TMP / "small_other.toml"
+    other.write_text(f'extends = "{pathlib.Path(SMALL).resolve()}"\n[scenario]\nname = "small_refit"\n'
+                     'title = "Not the refit"\n[parameters]\nk_a = 0.09\n')
+    r = run("compare", str(ensemble(other, "cmp_other")), str(cf))
+    assert r.returncode == 2 and "the baseline file holds another version of 'small_refit'" in r.stderr, r.stderr
+
+
 def test_resolve_and_diff():
     r = run("resolve", str(OVERLAYS / "every_change.toml"))
     assert r.returncode == 0, r.stderr
@@ -253,17 +285,8 @@ def test_sensitivity_is_seeded_and_finds_no_effect_where_there_is_none():
     assert r.returncode == 2 and "no event 'no_such_event'" in r.stderr, r.stderr
 
 
-class Skip(Exception):
-    pass
-
-
 def test_a_full_disk_is_an_error_naming_the_file_and_leaves_nothing():
-    mount = TMP / "tiny"
-    mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2M", "tmpfs", str(mount)],
-                                           capture_output=True).returncode != 0:
-        raise Skip("needs root to mount a 2 MB tmpfs")
-    try:
+    with tiny_disk(TMP / "tiny") as mount:
         out = mount / "full.h5"
         r = run("ensemble", SMALL, "--runs", "20000", "--seed", "1", "--store-runs", "20000", "--deflate", "0",
                 "--out", str(out), "-q")
@@ -271,24 +294,7 @@ def test_a_full_disk_is_an_error_naming_the_file_and_leaves_nothing():
         assert str(out) in r.stderr and "no space left on device" in r.stderr, r.stderr
         assert r.stderr.count("\n") == 1, r.stderr  # one message, no noise from the HDF5 library
         assert list(mount.iterdir()) == []
-    finally:
-        subprocess.run(["umount", str(mount)])
 
 
 if __name__ == "__main__":
-    passed = failed = skipped = 0
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            try:
-                fn()
-                passed += 1
-                print(f"ok    {name}")
-            except Skip as why:
-                skipped += 1
-                print(f"skip  {name}: {why}")
-            except Exception:
-                failed += 1
-                print(f"FAIL  {name}")
-                traceback.print_exc()
-    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
-    sys.exit(1 if failed else 0)
+    run_checks(globals())

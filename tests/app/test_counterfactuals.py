@@ -14,10 +14,12 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-import traceback
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "support"))
+from checks import run_checks  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--alignsim", required=True)
@@ -29,7 +31,7 @@ OVERLAYS = sorted((pathlib.Path(args.repo) / "scenarios" / "counterfactuals").gl
 TMP = pathlib.Path(tempfile.mkdtemp(prefix="alignsim_cf_"))
 # Keys of the scenario section an overlay restates; any other line in that part of a diff is a change
 # of parameters, agents, issues, interests or eras.
-SCENARIO_KEYS = ("name", "title", "description", "question", "source")
+SCENARIO_KEYS = ("name", "title", "description", "question", "source", "base", "base_fnv1a")
 
 
 def run(*argv):
@@ -130,16 +132,4 @@ def test_forced_and_excluded_acts_behave_as_the_overlay_says():
 
 
 if __name__ == "__main__":
-    passed = failed = 0
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            try:
-                fn()
-                passed += 1
-                print(f"ok    {name}")
-            except Exception:
-                failed += 1
-                print(f"FAIL  {name}")
-                traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    run_checks(globals())

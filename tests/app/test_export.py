@@ -14,10 +14,12 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-import traceback
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "support"))
+from checks import run_checks  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--alignsim", required=True)
@@ -275,16 +277,4 @@ def test_baseline_dyad_years_merge_with_atop_on_ccode1_ccode2_year_without_renam
 
 
 if __name__ == "__main__":
-    passed = failed = 0
-    for name, fn in list(globals().items()):
-        if name.startswith("test_") and callable(fn):
-            try:
-                fn()
-                passed += 1
-                print(f"ok    {name}")
-            except Exception:
-                failed += 1
-                print(f"FAIL  {name}")
-                traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    run_checks(globals())

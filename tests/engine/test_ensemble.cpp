@@ -1,9 +1,11 @@
 // The engine's results do not depend on the thread count or the block size.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include "engine/Ensemble.hpp"
 #include "model/Model.hpp"
@@ -37,13 +39,19 @@ struct Outcome {
   std::vector<std::uint64_t> event_count;
 };
 
-Outcome run(const Model& model, int threads, int block_runs, std::uint64_t runs = 203) {
+/// Options of the tests' ensembles: seed 77, the first 50 runs stored.
+EnsembleOptions options(std::uint64_t runs, int threads, int block_runs) {
   EnsembleOptions o;
   o.runs = runs;
   o.seed = 77;
   o.threads = threads;
   o.block_runs = block_runs;
   o.store_runs = 50;
+  return o;
+}
+
+Outcome run(const Model& model, int threads, int block_runs, std::uint64_t runs = 203) {
+  EnsembleOptions o = options(runs, threads, block_runs);
   Outcome out;
   auto result = run_ensemble(model, o, out.sink);
   CHECK(result.runs_done == runs);
@@ -101,11 +109,7 @@ TEST_CASE("the engine's runs are the kernel's runs, and only the first K are sto
 TEST_CASE("a stopped ensemble covers a prefix of whole runs") {
   const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
   std::atomic<bool> stop{false};
-  EnsembleOptions o;
-  o.runs = 10000;
-  o.seed = 77;
-  o.threads = 2;
-  o.block_runs = 64;
+  EnsembleOptions o = options(10000, 2, 64);
   MemorySink sink;
   sink.stop_after = 300;
   sink.stop = &stop;
@@ -135,4 +139,124 @@ TEST_CASE("a sink that fails ends the ensemble with its error, and the blocks in
   o.store_runs = 1000;
   FailingSink sink;
   CHECK_THROWS_WITH_AS(run_ensemble(model, o, sink), "no space left on device", std::runtime_error);
+}
+
+namespace {
+
+/// Keeps the first run of every block, in the order handed over.
+class BlockList final : public BlockSink {
+ public:
+  void write_block(const RunBlock& b) override {
+    firsts.push_back(b.first);
+    runs += static_cast<std::uint64_t>(b.count);
+  }
+  std::vector<std::uint64_t> firsts;
+  std::uint64_t runs = 0;
+};
+
+}  // namespace
+
+TEST_CASE("the parts of an ensemble, run apart, add up to the whole ensemble, bit for bit") {
+  const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
+  const Outcome whole = run(model, 2, 32);
+  for (const int parts : {2, 3, 8}) {
+    CAPTURE(parts);
+    EnsembleOptions o = options(203, 2, 32);
+    o.parts = parts;
+    SummaryAccumulator total(model.agents(), model.months());
+    std::vector<std::uint64_t> counts(static_cast<std::size_t>(model.events()), 0);
+    std::vector<int> times_simulated(203, 0);
+    for (int part = 0; part < parts; ++part) {
+      o.part = part;
+      BlockList blocks;
+      const auto result = run_ensemble(model, o, blocks);
+      CHECK(result.next_run == 203);
+      CHECK(!result.interrupted);
+      CHECK(result.runs_done == blocks.runs);
+      CHECK(std::is_sorted(blocks.firsts.begin(), blocks.firsts.end()));
+      for (const auto first : blocks.firsts) {
+        CHECK(first / 32 % static_cast<std::uint64_t>(parts) == static_cast<std::uint64_t>(part));
+        for (std::uint64_t r = first; r < std::min<std::uint64_t>(first + 32, 203); ++r) ++times_simulated[r];
+      }
+      total.merge(result.summary);
+      for (int e = 0; e < model.events(); ++e) counts[e] += result.event_count[e];
+    }
+    CHECK(std::all_of(times_simulated.begin(), times_simulated.end(), [](int n) { return n == 1; }));
+    const Summary s = total.finish({0.05, 0.5, 0.95});
+    CHECK(same_bits(s.mean, whole.summary.mean));
+    CHECK(same_bits(s.std, whole.summary.std));
+    CHECK(same_bits(s.quantile, whole.summary.quantile));
+    CHECK(counts == whole.event_count);
+  }
+}
+
+TEST_CASE("a range of runs: two ranges make the whole, and a range must start at a block") {
+  const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
+  const Outcome whole = run(model, 1, 16);
+  EnsembleOptions o = options(203, 1, 16);
+  o.end_run = 96;
+  MemorySink first_sink;
+  const auto first = run_ensemble(model, o, first_sink);
+  CHECK(first.runs_done == 96);
+  CHECK(first.next_run == 96);
+  o.first_run = 96;
+  o.end_run = 0;  // to the last run
+  MemorySink rest_sink;
+  rest_sink.next = 96;
+  const auto rest = run_ensemble(model, o, rest_sink);
+  CHECK(rest.runs_done == 107);
+  CHECK(rest.next_run == 203);
+  SummaryAccumulator total = first.summary;
+  total.merge(rest.summary);
+  CHECK(same_bits(total.finish({0.05, 0.5, 0.95}).quantile, whole.summary.quantile));
+  auto months = first_sink.event_month;
+  months.insert(months.end(), rest_sink.event_month.begin(), rest_sink.event_month.end());
+  CHECK(months == whole.sink.event_month);
+  auto stored = first_sink.alignment;
+  stored.insert(stored.end(), rest_sink.alignment.begin(), rest_sink.alignment.end());
+  CHECK(same_bits(stored, whole.sink.alignment));  // the first 50 runs, across the two ranges
+
+  o.first_run = 200;
+  o.end_run = 200;
+  MemorySink none;
+  none.next = 200;
+  const auto empty = run_ensemble(model, o, none);
+  CHECK(empty.runs_done == 0);
+  CHECK(empty.summary.runs() == 0);
+  o.first_run = 40;  // not a multiple of 16
+  o.end_run = 0;
+  CHECK_THROWS_AS(run_ensemble(model, o, none), std::invalid_argument);
+  o.first_run = 0;
+  o.end_run = 204;
+  CHECK_THROWS_AS(run_ensemble(model, o, none), std::invalid_argument);
+  o.end_run = 0;
+  o.part = 2;
+  o.parts = 2;
+  CHECK_THROWS_AS(run_ensemble(model, o, none), std::invalid_argument);
+}
+
+TEST_CASE("a stopped part has done exactly its blocks below where it stopped") {
+  const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
+  std::atomic<bool> stop{false};
+  EnsembleOptions o = options(100000, 2, 64);
+  o.part = 1;
+  o.parts = 3;
+  class Stopper final : public BlockSink {
+   public:
+    explicit Stopper(std::atomic<bool>& s) : flag(s) {}
+    void write_block(const RunBlock& b) override {
+      firsts.push_back(b.first);
+      if (firsts.size() == 5) flag.store(true);
+    }
+    std::atomic<bool>& flag;
+    std::vector<std::uint64_t> firsts;
+  } sink(stop);
+  const auto result = run_ensemble(model, o, sink, &stop);
+  CHECK(result.interrupted);
+  CHECK(result.next_run % (3 * 64) == 64);  // the first run of one of part 1's blocks
+  REQUIRE(sink.firsts.size() >= 5);
+  for (std::size_t k = 0; k < sink.firsts.size(); ++k) CHECK(sink.firsts[k] == 64 + 3 * 64 * k);
+  CHECK(sink.firsts.back() + 3 * 64 == result.next_run);
+  CHECK(result.runs_done == 64 * sink.firsts.size());
+  CHECK(result.summary.runs() == result.runs_done);
 }

@@ -69,7 +69,8 @@ TEST_CASE("runs from a later first run, merged with the saved state of the earli
   first_part.runs = 96;
   const auto part = run_ensemble(model, first_part, head);
   const auto rest = run_ensemble(model, options(96), tail);
-  CHECK(rest.runs_done == 200);
+  CHECK(rest.runs_done == 104);  // runs 96 .. 199
+  CHECK(rest.next_run == 200);
   CHECK(tail.first.front() == 96);
 
   SummaryAccumulator resumed(model.agents(), model.months());

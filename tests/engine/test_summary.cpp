@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <stdexcept>
 
 #include "engine/Summary.hpp"
 #include "model/Model.hpp"
@@ -126,4 +128,55 @@ TEST_CASE("merged partial summaries equal one summary, bit for bit, in any order
       return (std::isnan(x) && std::isnan(y)) || x == y;
     }));
   }
+}
+
+TEST_CASE("an accumulator sent as words comes back the same, and merges as the accumulator would") {
+  const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
+  const auto a = summarise(model, 9, 0, 48);
+  const auto b = summarise(model, 9, 48, 32);
+  const auto words_a = a.to_words();
+  SummaryAccumulator copy(model.agents(), model.months());
+  copy.merge_words(words_a.data(), words_a.size());
+  CHECK(copy.to_words() == words_a);
+  const std::size_t full = 4 + 3 * 3 * 24 + 3 * 24 * 1000 / 2;  // every histogram count sent
+  CHECK(words_a.size() < full / 4);  // rows are trimmed to the bins the runs reach
+
+  SummaryAccumulator merged = a;
+  merged.merge(b);
+  SummaryAccumulator by_words = b;
+  by_words.merge_words(words_a.data(), words_a.size());
+  CHECK(by_words.to_words() == merged.to_words());
+  const auto s = by_words.finish({0.5});
+  const auto whole = summarise(model, 9, 0, 80).finish({0.5});
+  CHECK(s.runs == 80);
+  CHECK(std::memcmp(s.quantile.data(), whole.quantile.data(), s.quantile.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(s.std.data(), whole.std.data(), s.std.size() * sizeof(float)) == 0);
+
+  // Words of another shape, or cut short, are refused and leave the accumulator as it was.
+  const auto before = by_words.to_words();
+  CHECK_THROWS_AS(by_words.merge_words(words_a.data(), words_a.size() - 1), std::invalid_argument);
+  const auto other = SummaryAccumulator(model.agents(), model.months(), 500).to_words();
+  CHECK_THROWS_AS(by_words.merge_words(other.data(), other.size()), std::invalid_argument);
+  CHECK(by_words.to_words() == before);
+}
+
+TEST_CASE("the 128-bit sums of squares travel as two words and carry when merged") {
+  SummaryAccumulator zero(3, 2, 4);  // 3 dyads x 2 months: sums at words 4..9, squares at 10..21
+  auto w = zero.to_words();
+  w[3] = 2;                    // runs
+  w[4] = static_cast<std::uint64_t>(std::int64_t{-7});  // a negative sum, in two's complement
+  w[10] = ~std::uint64_t{0};  // the first cell's sum of squares: 2^64 - 1 ...
+  w[11] = 0;
+  w[12] = 5;                  // ... and the second one's 2^64 + 5
+  w[13] = 1;
+  SummaryAccumulator sum = zero;
+  sum.merge_words(w.data(), w.size());
+  sum.merge_words(w.data(), w.size());
+  const auto twice = sum.to_words();
+  CHECK(twice[3] == 4);
+  CHECK(static_cast<std::int64_t>(twice[4]) == -14);
+  CHECK(twice[10] == ~std::uint64_t{0} - 1);  // 2 (2^64 - 1) = 2^65 - 2
+  CHECK(twice[11] == 1);
+  CHECK(twice[12] == 10);                     // 2 (2^64 + 5) = 2^65 + 10
+  CHECK(twice[13] == 2);
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
@@ -157,6 +158,96 @@ TEST_CASE("a bad output path is an error naming the file, and leaves nothing beh
   }
   CHECK(fs::is_empty(dir));
   fs::remove_all(dir);
+}
+
+namespace {
+
+/// Every element of a dataset, as bytes.
+std::vector<char> bytes_of(const H5::H5File& f, const std::string& name) {
+  const auto ds = f.openDataSet(name);
+  std::size_t count = 1;
+  for (const auto d : dims_of(ds)) count *= d;
+  const auto type = ds.getDataType();
+  std::vector<char> out(count * type.getSize());
+  if (count > 0) ds.read(out.data(), type);
+  return out;
+}
+
+/// Keeps each block as another process would send it: packed with its raw W.
+class Packed final : public BlockSink {
+ public:
+  explicit Packed(const BlockPacker& p) : packer(p) {}
+  void write_block(const RunBlock& b) override { blocks.push_back(packer.pack(b, true)); }
+  const BlockPacker& packer;
+  std::vector<std::vector<unsigned char>> blocks;
+};
+
+}  // namespace
+
+TEST_CASE("blocks packed in another process and written in any order give the same file") {
+  const auto dir = temp_dir();
+  const Scenario s = load_scenario(ALIGNSIM_TEST_DATA "/small.toml");
+  const Model m(s);
+  for (const int deflate : {0, 1}) {
+    CAPTURE(deflate);
+    const auto at = dir / std::to_string(deflate);
+    fs::create_directory(at);
+    OutputInfo info;
+    info.scenario_toml = to_toml(s);
+    info.seed = 5;
+    info.runs = 100;
+    info.stored_runs = 20;
+    info.quantiles = {0.5};
+    info.deflate = deflate;
+    info.block_runs = 16;
+    EnsembleOptions o;
+    o.runs = 100;
+    o.seed = 5;
+    o.threads = 2;
+    o.block_runs = 16;
+    o.store_runs = 20;
+    const BlockPacker packer(m, info.runs, info.block_runs, deflate);
+    Packed packed(packer);
+    const auto result = run_ensemble(m, o, packed);
+    REQUIRE(packed.blocks.size() == 7);
+    {
+      OutputWriter in_order(at / "in_order.h5", s, m, info);
+      run_ensemble(m, o, in_order);
+      in_order.finish(result.summary.finish(info.quantiles), result.event_count, 100, true);
+    }
+    {
+      OutputWriter reversed(at / "reversed.h5", s, m, info);
+      for (auto b = packed.blocks.rbegin(); b != packed.blocks.rend(); ++b) reversed.write_packed(b->data(), b->size());
+      reversed.finish(result.summary.finish(info.quantiles), result.event_count, 100, true);
+    }
+    {
+      // Interrupted after the first three blocks, with two later blocks already written.
+      OutputWriter partial(at / "partial.h5", s, m, info);
+      for (const int k : {4, 1, 0, 3, 2}) partial.write_packed(packed.blocks[k].data(), packed.blocks[k].size());
+      partial.finish(result.summary.finish(info.quantiles), result.event_count, 48, false);
+    }
+    H5::H5File a((at / "in_order.h5").string(), H5F_ACC_RDONLY);
+    H5::H5File b((at / "reversed.h5").string(), H5F_ACC_RDONLY);
+    H5::H5File p((at / "partial.h5").string(), H5F_ACC_RDONLY);
+    for (const char* name : {"event_month", "era_alignment", "alignment", "run", "sample", "sample_run",
+                             "alignment_mean", "alignment_quantile"}) {
+      CAPTURE(name);
+      CHECK(bytes_of(a, name) == bytes_of(b, name));
+    }
+    for (const char* name : {"event_month", "era_alignment", "run"}) {
+      CAPTURE(name);
+      const auto whole = bytes_of(a, name);
+      const auto part = bytes_of(p, name);
+      REQUIRE(part.size() == whole.size() * 48 / 100);
+      CHECK(std::equal(part.begin(), part.end(), whole.begin()));
+    }
+    CHECK(bytes_of(p, "alignment") == bytes_of(a, "alignment"));  // the 20 stored runs are among the 48
+    CHECK(u64_attr(p, "runs") == 48);
+    CHECK(u64_attr(p, "stored_runs") == 20);
+    CHECK(string_attr(p, "status") == "partial");
+  }
+  const std::vector<unsigned char> junk(40, 7);
+  CHECK_THROWS_AS(BlockPacker::unpack(junk.data(), junk.size()), std::runtime_error);
 }
 
 namespace {

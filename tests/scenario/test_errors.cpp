@@ -235,3 +235,19 @@ TEST_CASE("every problem is reported, not only the first") {
   const std::string text = kBase + kEvent + "probability = 2\njitter_months = -1\n";
   CHECK(errors_of(text).size() == 2);
 }
+
+TEST_CASE("too few or too many agents, and an agent without interests, are errors at an agent's id") {
+  // The base without BB and CC: the count of agents is checked before anything refers to them.
+  std::string one = kBase;
+  const auto bb = one.find("[[agents]]\nid = \"BB\"");
+  one.erase(bb, one.find("[[issues]]") - bb);
+  check_error(one, "id = \"AA\"", "a scenario needs 2 to 16 [[agents]], found 1");
+  std::string many = kBase;
+  for (int k = 0; k < 14; ++k) {
+    const std::string id = "X" + std::string(1, static_cast<char>('A' + k));
+    many += "[[agents]]\nid = \"" + id + "\"\nname = \"" + id + "\"\ncapability = 0.1\n";
+  }
+  check_error(many, "id = \"XN\"", "a scenario needs 2 to 16 [[agents]], found 17");  // the 17th
+  check_error(kBase + "[[agents]]\nid = \"DD\"\nname = \"Dacia\"\ncapability = 0.1\n", "id = \"DD\"",
+              "agent 'DD' has no interest for issue 'ideology'");
+}

@@ -8,6 +8,7 @@
 
 #include "scenario/ScenarioError.hpp"
 #include "scenario/ScenarioLoader.hpp"
+#include "scenario/Streams.hpp"
 #include "scenario/ScenarioWriter.hpp"
 
 using namespace alignsim;
@@ -43,7 +44,45 @@ TEST_CASE("an overlay that changes nothing resolves to its base, but for its nam
   noop.title = base.title;
   noop.question.clear();
   noop.source.clear();
+  CHECK(noop.base == std::vector<std::string>{"small"});
+  CHECK(noop.base_fnv1a == std::vector<std::string>{fnv1a64_hex(to_toml(base))});
+  noop.base.clear();
+  noop.base_fnv1a.clear();
   CHECK(to_toml(noop) == to_toml(base));
+}
+
+TEST_CASE("an overlay records the scenario it extends, as a run of that scenario stores it") {
+  const Scenario small = load_scenario(kData + "/small.toml");
+  CHECK(small.base.empty());
+  CHECK(small.base_fnv1a.empty());
+  const Scenario refit = load_scenario(kData + "/overlays/small_refit.toml");
+  CHECK(refit.base == std::vector<std::string>{"small"});
+  CHECK(refit.base_fnv1a == std::vector<std::string>{fnv1a64_hex(to_toml(small))});
+  // An overlay of a baseline that is itself an overlay records that baseline alone (base fields and
+  // all in its hash): small_refit asks no question.
+  const Scenario cf = load_scenario(kData + "/overlays/on_refit.toml");
+  CHECK(cf.base == std::vector<std::string>{"small_refit"});
+  CHECK(cf.base_fnv1a == std::vector<std::string>{fnv1a64_hex(to_toml(refit))});
+  // A counterfactual of a counterfactual may be compared with either, not with what the baseline extends.
+  const Scenario more = load_scenario(kData + "/overlays/on_refit_more.toml");
+  CHECK(more.base == std::vector<std::string>{"small_refit_no_pact", "small_refit"});
+  CHECK(more.base_fnv1a == std::vector<std::string>{fnv1a64_hex(to_toml(cf)), fnv1a64_hex(to_toml(refit))});
+  // The resolved text keeps them.
+  const Scenario again = load_scenario_text(to_toml(cf), "resolved");
+  CHECK(again.base == cf.base);
+  CHECK(again.base_fnv1a == cf.base_fnv1a);
+  CHECK(to_toml(again) == to_toml(cf));
+  CHECK_THROWS_AS(load_scenario_text("[scenario]\nname = \"x\"\ntitle = \"x\"\nbase = [\"y\"]\nbase_fnv1a = [\"12\"]\n",
+                                     "short"),
+                  ScenarioError);
+}
+
+TEST_CASE("fnv1a64 is the 64-bit FNV-1a hash") {
+  // Published test vectors of FNV-1a 64.
+  CHECK(fnv1a64("") == 0xcbf29ce484222325ULL);
+  CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
+  CHECK(fnv1a64("foobar") == 0x85944171f73967e8ULL);
+  CHECK(fnv1a64_hex("a") == "af63dc4c8601ec8c");
 }
 
 TEST_CASE("remove, replace, patch, add and parameter overrides") {
