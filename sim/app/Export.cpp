@@ -11,9 +11,11 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 
 #include "Commands.hpp"
+#include "io/OutputPath.hpp"
 #include "io/OutputWriter.hpp"
 
 namespace alignsim::app {
@@ -344,47 +346,31 @@ class WriteError : public OutputError {
   using OutputError::OutputError;
 };
 
-/// The output rule: never one of the inputs, never an existing file without `overwrite`; written
-/// under a temporary name in the same folder and renamed when complete, so that a failure leaves
-/// nothing under the final name. Throws std::invalid_argument (a refused path) or WriteError.
+/// The output rule of every command (io/OutputPath.hpp): never one of the inputs, never an existing
+/// file without `overwrite`, never a read-only file or a device; written under a temporary name in
+/// the same folder and renamed when complete, so that a failure or a signal leaves nothing under the
+/// final name. Throws OutputRefused (exit 2) or WriteError (exit 1).
 void write_output_file(const fs::path& out, const std::vector<fs::path>& inputs, bool overwrite,
                        const std::function<void(std::ostream&)>& write) {
-  std::error_code ec;
-  for (const auto& in : inputs) {
-    if (fs::exists(out, ec) && fs::equivalent(out, in, ec)) {
-      throw std::invalid_argument("will not write '" + out.string() + "': it is the input file");
-    }
-  }
-  if (fs::is_directory(out, ec)) throw std::invalid_argument("cannot write '" + out.string() + "': it is a folder");
-  if (fs::exists(out, ec) && !overwrite) {
-    throw std::invalid_argument("'" + out.string() + "' exists; pass --overwrite to replace it");
-  }
-  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec)) {
-    throw WriteError("cannot write '" + out.string() + "': folder '" + dir.string() + "' does not exist");
-  }
-  const fs::path temp = dir / ("." + out.filename().string() + ".tmp-" + std::to_string(getpid()));
-  const auto fail = [&](const std::string& why) {
-    fs::remove(temp, ec);
-    throw WriteError("cannot write '" + out.string() + "': " + why);
-  };
-  {
-    std::ofstream file(temp, std::ios::binary);
-    if (!file) fail(std::strerror(errno));
+  const auto writing = [](const auto& step) {
     try {
-      write(file);
-    } catch (...) {
-      file.close();
-      fs::remove(temp, ec);
+      step();
+    } catch (const OutputRefused&) {
       throw;
+    } catch (const OutputError& e) {
+      throw WriteError(e.what());
     }
+  };
+  std::optional<OutputPath> output;
+  writing([&] { output.emplace(out, inputs, overwrite, "--out"); });
+  {
+    std::ofstream file(output->temp_path(), std::ios::binary | std::ios::trunc);
+    if (file) write(file);
     file.flush();
-    if (!file) fail(errno ? std::strerror(errno) : "write failed");
     file.close();
-    if (!file) fail(errno ? std::strerror(errno) : "close failed");
+    if (!file) throw WriteError("cannot write '" + out.string() + "': " + (errno ? std::strerror(errno) : "write failed"));
   }
-  fs::rename(temp, out, ec);
-  if (ec) fail("cannot rename '" + temp.string() + "': " + ec.message());
+  writing([&] { output->commit(); });
 }
 
 }  // namespace
@@ -430,6 +416,9 @@ int export_file(const ExportOptions& o) {
     write_output_file(o.out, {o.file}, o.overwrite, [&](std::ostream& s) { write_export(reader, *table, s); });
     return kOk;
   } catch (const std::invalid_argument& e) {
+    std::cerr << "alignsim: " << e.what() << '\n';
+    return kBadInput;
+  } catch (const OutputRefused& e) {
     std::cerr << "alignsim: " << e.what() << '\n';
     return kBadInput;
   } catch (const WriteError& e) {

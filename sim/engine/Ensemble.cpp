@@ -1,16 +1,21 @@
 #include "Ensemble.hpp"
 
+#include "StageOrder.hpp"
+
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/info.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
 
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 
@@ -139,7 +144,14 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   const auto started = Clock::now();
   std::uint64_t next_block = own_block(options.first_run / block_size, options.part, options.parts);
 
+  // The blocks in flight, oldest first, owned here: if a stage throws (a full disk), oneTBB drops
+  // the pointers it carries, and these are freed on the way out. Produced and written in run order.
+  std::deque<std::unique_ptr<RunBlock>> in_flight;
+  std::mutex in_flight_mutex;
+
   const auto produce = [&](tbb::flow_control& fc) -> RunBlock* {
+    detail::StageOrder order;  // for ThreadSanitizer (StageOrder.hpp)
+    order.after(&next_block);
     const std::uint64_t first = next_block * block_size;
     if (first >= end || (stop && stop->load())) {
       result.next_run = std::min(first, end);
@@ -147,14 +159,21 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
       fc.stop();
       return nullptr;
     }
-    auto b = std::make_unique<RunBlock>();
-    b->first = first;
-    b->count = static_cast<int>(std::min(block_size, end - first));
+    RunBlock* block = nullptr;
+    {
+      const std::lock_guard lock(in_flight_mutex);
+      block = in_flight.emplace_back(std::make_unique<RunBlock>()).get();
+    }
+    block->first = first;
+    block->count = static_cast<int>(std::min(block_size, end - first));
     next_block = own_block(next_block + 1, options.part, options.parts);
-    return b.release();
+    detail::release(block);
+    return block;
   };
 
   const auto simulate = [&](RunBlock* block) -> RunBlock* {
+    detail::StageOrder order;
+    order.after(block);
     auto& state = states.local();
     if (!state) state = std::make_unique<BatchState>(model);
     auto& summary = summaries.local();
@@ -186,7 +205,16 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   };
 
   const auto write = [&](RunBlock* raw) {
-    std::unique_ptr<RunBlock> block(raw);
+    detail::StageOrder order;
+    order.after(&sink);
+    detail::acquire(raw);
+    std::unique_ptr<RunBlock> block;
+    {
+      const std::lock_guard lock(in_flight_mutex);
+      assert(in_flight.front().get() == raw);
+      block = std::move(in_flight.front());
+      in_flight.pop_front();
+    }
     sink.write_block(*block);
     result.runs_done += static_cast<std::uint64_t>(block->count);
     progress.update(options.first_run + result.runs_done);
@@ -195,10 +223,12 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
   if (part_runs == 0) return result;
   tbb::task_arena arena(threads);
   arena.execute([&] {
-    tbb::parallel_pipeline(static_cast<std::size_t>(2 * threads),
-                           tbb::make_filter<void, RunBlock*>(tbb::filter_mode::serial_in_order, produce) &
-                               tbb::make_filter<RunBlock*, RunBlock*>(tbb::filter_mode::parallel, simulate) &
-                               tbb::make_filter<RunBlock*, void>(tbb::filter_mode::serial_in_order, write));
+    const auto stages = tbb::make_filter<void, RunBlock*>(tbb::filter_mode::serial_in_order, produce) &
+                        tbb::make_filter<RunBlock*, RunBlock*>(tbb::filter_mode::parallel, simulate) &
+                        tbb::make_filter<RunBlock*, void>(tbb::filter_mode::serial_in_order, write);
+    detail::StageOrder::start();
+    tbb::parallel_pipeline(static_cast<std::size_t>(2 * threads), stages);
+    detail::StageOrder::end();
   });
 
   for (const auto& s : summaries) result.summary.merge(s);

@@ -144,7 +144,10 @@ def test_interrupt_leaves_a_partial_file_of_whole_runs():
     out = TMP / "interrupted.h5"
     p = subprocess.Popen([ALIGNSIM, "ensemble", SMALL, "--runs", "4000000000", "--seed", "1", "--threads", "2",
                           "--out", str(out), "-q"], stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    # Once runs are being written (a slow start, as under the sanitizers, must not meet the signal first).
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(t.stat().st_size > 100000 for t in TMP.glob(".interrupted.h5.tmp-*")):
+        time.sleep(0.1)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=120)
     assert p.returncode == 130, (p.returncode, err)

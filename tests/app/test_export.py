@@ -229,7 +229,11 @@ def test_output_rules_no_overwrite_never_the_input_nothing_left_behind():
     before = digest(path)
     for extra in ([], ["--overwrite"]):
         r = run("export", str(path), "--table", "runs", "--out", str(path), *extra)
-        assert r.returncode == 2 and "input file" in r.stderr and digest(path) == before, r.stderr
+        assert r.returncode == 2 and "is an input of this command" in r.stderr and digest(path) == before, r.stderr
+    out.chmod(0o444)  # a read-only file is never replaced, not even with --overwrite
+    r = run("export", str(path), "--table", "runs", "--out", str(out), "--overwrite")
+    assert r.returncode == 2 and "read-only" in r.stderr and out.read_text().startswith("# alignsim export --table events"), r.stderr
+    out.chmod(0o644)
     r = run("export", str(path), "--table", "runs", "--out", str(folder / "no" / "such" / "x.csv"))
     assert r.returncode == 1 and "does not exist" in r.stderr, r.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["year.csv"]  # no temporary file left
