@@ -118,23 +118,36 @@ def block_performance() -> list[str]:
     bench = json.loads((REPO / "results" / "bench" / "bench.json").read_text())
     m = bench["machine"]
     r = {x["name"]: x for x in bench["results"]}
-    rows = [["run-steps per second, 1 thread, summaries only", f"{value(r, 'kernel_1_thread') / 1e6:.1f} million"],
-            ["speed-up, 1 → 2 threads", f"{value(r, 'speedup_1_to_all_threads'):.2f}"],
-            ["peak memory, 1,000,000 runs, summaries only, file written", f"{value(r, 'memory_1M_runs_peak'):.0f} MiB"]]
+    rows = []
+
+    def row(what: str, shown: str, measured: float, target: float | None, higher: bool = True, target_shown: str = ""):
+        met = "" if target is None else ("yes" if (measured >= target if higher else measured < target) else "**no**")
+        rows.append([what, shown, target_shown, met])
+
+    row("run-steps per second, 1 thread, summaries only", f"{value(r, 'kernel_1_thread') / 1e6:.1f} million",
+        value(r, "kernel_1_thread"), 12e6, target_shown="≥ 12 million")
+    row("speed-up, 1 → 2 threads", f"{value(r, 'speedup_1_to_all_threads'):.2f}", value(r, "speedup_1_to_all_threads"),
+        1.8, target_shown="≥ 1.8")
+    row("peak memory, 1,000,000 runs, summaries only, file written", f"{value(r, 'memory_1M_runs_peak'):.0f} MiB",
+        value(r, "memory_1M_runs_peak"), 512, higher=False, target_shown="< 512 MiB")
     for peer in ("numpy", "numba"):
         if f"{peer}_peer" in r:
             ratio = value(r, "kernel_1_thread_peer_runs") / value(r, f"{peer}_peer")
-            rows.append([f"against the {'NumPy' if peer == 'numpy' else 'Numba'} peer "
-                         f"(`bench/peer_{peer}.py`, {value(r, f'{peer}_peer') / 1e6:.2f} million run-steps/s), per thread",
-                         f"{ratio:.1f}×"])
+            row(f"against the {'NumPy' if peer == 'numpy' else 'Numba'} peer (`bench/peer_{peer}.py`, "
+                f"{value(r, f'{peer}_peer') / 1e6:.2f} million run-steps/s), per thread", f"{ratio:.1f}×", ratio, 10.0,
+                target_shown="≥ 10×")
+    if "per_run_parameters_throughput" in r:
+        row("each run with its own parameters, against the scenario's", f"{value(r, 'per_run_parameters_throughput'):.2f}×",
+            value(r, "per_run_parameters_throughput"), 0.85, target_shown="≥ 0.85×")
     if "store_all_runs_deflate0_vs_disk" in r:
-        rows.append(["storing every run uncompressed, against the disk's speed",
-                     f"{value(r, 'store_all_runs_deflate0_vs_disk'):.2f}×"])
+        row("storing every run uncompressed, against the disk's speed",
+            f"{value(r, 'store_all_runs_deflate0_vs_disk'):.2f}×", value(r, "store_all_runs_deflate0_vs_disk"), 0.5,
+            target_shown="≥ 0.5×")
     date = m.get("date", "an unrecorded date")
     return ([f"Measured {date} on {m['cpu']} ({m['cores']} cores, {'AVX-512, ' if m.get('avx512') else ''}"
              f"{m['compiler']}) with the baseline `{m['scenario']}` ({m['agents']} agents, {m['months']} months, "
              f"{m['events']} events):", ""] +
-            table(["configuration", "measured"], rows))
+            table(["configuration", "measured", "target", "met"], rows))
 
 
 BLOCKS = {"history": block_history, "main-job": block_main_job, "liaquat": block_liaquat,
