@@ -65,6 +65,12 @@ TEST_CASE("decision hazards: a draw fires exactly when it is below the scalar ha
       }
     }
   }
-  // The case matters only if the two hazards do differ somewhere.
+  // The case matters only if the two hazards do differ somewhere. Under the sanitizers GCC does not
+  // call glibc's vector math (the instrumented loop stays scalar), so there they may agree everywhere,
+  // and the checks above still hold.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  if (differ == 0) MESSAGE("the vector hazard equals the scalar one everywhere in this sanitized build");
+#else
   CHECK(differ > 0);
+#endif
 }
