@@ -227,7 +227,14 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
                         tbb::make_filter<RunBlock*, RunBlock*>(tbb::filter_mode::parallel, simulate) &
                         tbb::make_filter<RunBlock*, void>(tbb::filter_mode::serial_in_order, write);
     detail::StageOrder::start();
-    tbb::parallel_pipeline(static_cast<std::size_t>(2 * threads), stages);
+    try {
+      tbb::parallel_pipeline(static_cast<std::size_t>(2 * threads), stages);
+    } catch (...) {
+      // oneTBB rethrows a stage's error once every call has finished: their work comes before the
+      // blocks in flight are freed here.
+      detail::StageOrder::end();
+      throw;
+    }
     detail::StageOrder::end();
   });
 
