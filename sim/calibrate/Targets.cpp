@@ -79,16 +79,22 @@ class Reader {
     return true;
   }
 
+  /// `a` and `b` of a table: two different agents of the scenario. False (with its error) if not.
+  bool dyad_agents(Fields& t, DyadWindow& w) {
+    w.a = agent(t, "a");
+    w.b = agent(t, "b");
+    if (w.a < 0 || w.b < 0) return false;
+    if (w.a == w.b) {
+      d_.at(*t.find("b"), t.context() + ": 'a' and 'b' must be two different agents");
+      return false;
+    }
+    return true;
+  }
+
   /// `a`, `b` and `window` of a table (a level target, or one side of an ordering).
   std::optional<DyadWindow> dyad_window(Fields& t) {
     DyadWindow w;
-    w.a = agent(t, "a");
-    w.b = agent(t, "b");
-    bool ok = w.a >= 0 && w.b >= 0;
-    if (ok && w.a == w.b) {
-      d_.at(*t.find("b"), t.context() + ": 'a' and 'b' must be two different agents");
-      ok = false;
-    }
+    bool ok = dyad_agents(t, w);
     const auto* window = t.pair("window", "a window [\"YYYY-MM\", \"YYYY-MM\"] (first and last month)");
     if (!window) return std::nullopt;
     const auto from = t.check_month((*window)[0], "window");
@@ -181,13 +187,7 @@ class Reader {
       if (w) target.dyad = *w;
     } else if (*statistic == "change") {
       target.statistic = Statistic::Change;
-      target.dyad.a = agent(f, "a");
-      target.dyad.b = agent(f, "b");
-      ok = target.dyad.a >= 0 && target.dyad.b >= 0 && ok;
-      if (target.dyad.a >= 0 && target.dyad.a == target.dyad.b) {
-        d_.at(*f.find("b"), context + ": 'a' and 'b' must be two different agents");
-        ok = false;
-      }
+      ok = dyad_agents(f, target.dyad) && ok;
       if (const auto* dates = f.pair("dates", "two months [\"YYYY-MM\", \"YYYY-MM\"], the change is M(second) - M(first)")) {
         const auto d0 = f.check_month((*dates)[0], "dates");
         const auto d1 = f.check_month((*dates)[1], "dates");
@@ -209,13 +209,7 @@ class Reader {
       ok = band(f, target) && ok;
     } else if (*statistic == "persistence") {
       target.statistic = Statistic::Persistence;
-      target.dyad.a = agent(f, "a");
-      target.dyad.b = agent(f, "b");
-      ok = target.dyad.a >= 0 && target.dyad.b >= 0 && ok;
-      if (target.dyad.a >= 0 && target.dyad.a == target.dyad.b) {
-        d_.at(*f.find("b"), context + ": 'a' and 'b' must be two different agents");
-        ok = false;
-      }
+      ok = dyad_agents(f, target.dyad) && ok;
       const auto from = f.month("from", true);
       const auto months = f.integer("months", true, 1, 1200, "a number of months in [1, 1200]");
       if (from && months) {
