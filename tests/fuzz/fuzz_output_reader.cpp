@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -23,9 +24,16 @@
 
 namespace {
 
+// The file each input is written to: ALIGNSIM_FUZZ_FILE when set (tests/fuzz/run sets it, so that
+// no process id reaches the reader and a seeded run is the same every time), else one per process
+// in the temporary folder.
 const std::filesystem::path& file() {
-  static const auto path =
-      std::filesystem::temp_directory_path() / ("alignsim_fuzz_reader_" + std::to_string(::getpid()) + ".h5");
+  static const auto path = [] {
+    if (const char* given = std::getenv("ALIGNSIM_FUZZ_FILE"); given != nullptr && *given != '\0') {
+      return std::filesystem::path(given);
+    }
+    return std::filesystem::temp_directory_path() / ("alignsim_fuzz_reader_" + std::to_string(::getpid()) + ".h5");
+  }();
   return path;
 }
 
