@@ -7,6 +7,7 @@ Runs no simulation. It reads what `alignsim calibrate` wrote:
   results/calibration/profile.csv      its loss profiles (`--profile N`)
   results/calibration/holdout_1971/report.json   the out-of-sample fit (`--fit-until 1971-12`)
   results/calibration/holdout_random/report.json the fit with a random share held out (`--hold-out`)
+  results/calibration/posterior*/posterior.json  the posterior calibrations (`--posterior`), likewise
 
 and rewrites every block of the document between a marker line `<!-- cal:NAME -->` and
 `<!-- cal:end -->`:
@@ -17,6 +18,11 @@ and rewrites every block of the document between a marker line `<!-- cal:NAME --
   cal:missed NAME    the targets and decisions the calibrated scenario misses, with value and band
   cal:heldout NAME   per held-out target or decision: met or not (the out-of-sample coverage)
   cal:profile        per parameter: how the loss rises as it leaves its fitted value
+  cal:posterior NAME      the posterior calibration NAME (posterior, posterior_holdout_1971,
+                          posterior_holdout_random): its command, generations, tolerance, cost
+  cal:posterior_free      the posterior of every parameter beside its prior, and of the intercepts
+  cal:coverage            the posterior predictive coverage of the fitted and the held-out targets, for
+                          all three posterior calibrations beside the point fits' share met
 
 It also draws results/calibration/profile.png (the loss profiles) unless --check.
 
@@ -39,7 +45,10 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "calibration.md"
 RESULTS = REPO / "results" / "calibration"
 REPORTS = {"main": RESULTS / "report.json", "holdout_1971": RESULTS / "holdout_1971" / "report.json",
-           "holdout_random": RESULTS / "holdout_random" / "report.json"}
+           "holdout_random": RESULTS / "holdout_random" / "report.json",
+           "posterior": RESULTS / "posterior" / "posterior.json",
+           "posterior_holdout_1971": RESULTS / "posterior_holdout_1971" / "posterior.json",
+           "posterior_holdout_random": RESULTS / "posterior_holdout_random" / "posterior.json"}
 BEGIN = re.compile(r"^<!-- cal:(\w+)((?: [^ ]+)*) -->$")
 END = "<!-- cal:end -->"
 RISE = 0.1  # a parameter is "pinned" over the range where the loss stays within this of its fitted value
@@ -177,7 +186,69 @@ def block_profile(args: list[str]) -> list[str]:
                   "loss over the grid", "by the targets"], rows)
 
 
-BLOCKS = {"command": block_command, "result": block_result, "free": block_free, "missed": block_missed,
+def block_posterior(args: list[str]) -> list[str]:
+    r = load(args[0])
+    g = r["generations"][-1]
+    command = r["command"].replace("alignsim ", "build/sim/app/alignsim ", 1)
+    cov = r["coverage"]
+    held = (f"; held out (not fitted): {cov['held_out_covered']} / {cov['held_out']} covered, mean probability met "
+            f"{cov['held_out_p_met']:.3f}" if cov["held_out"] else "")
+    return ["```sh", command, "```", "",
+            f"{len(r['free'])} free numbers; {r['particles']} particles of {r['runs']} runs each, "
+            f"{len(r['generations'])} generations "
+            f"({r['stop_reason']}); final tolerance {g['tolerance']:.4g} (the losses of the particles "
+            f"{g['loss_min']:.4g} to {g['loss_max']:.4g}, median {g['loss_median']:.4g}); last acceptance "
+            f"{g['acceptance']:.3f}; effective sample size {r['effective_sample_size']:.1f}; "
+            f"{r['simulations']} ensembles in {r['seconds']:.0f} s ({1000 * r['seconds'] / r['simulations']:.0f} ms each, "
+            f"2 threads, this project's 2-core machine). Posterior predictive check "
+            f"({cov['runs']} runs per particle, fresh seeds): fitted {cov['fitted_covered']} / {cov['fitted']} covered, "
+            f"mean probability met {cov['fitted_p_met']:.3f}{held}."]
+
+
+def block_posterior_free(args: list[str]) -> list[str]:
+    r = load("posterior")
+    rows, shifts, narrowing = [], [], []
+    for v in r["free"]:
+        if v["name"].startswith("b0:"):
+            m = re.match(r"normal, mean ([-\d.e+]+), sd ([-\d.e+]+)", v["prior"])
+            if m:
+                mu, sd = float(m.group(1)), float(m.group(2))
+                shifts.append((v["mean"] - mu) / sd)
+                narrowing.append(v["sd"] / sd)
+            continue
+        width = (v["q95"] - v["q05"]) / max(1e-300, v["prior_q95"] - v["prior_q05"])
+        rows.append([f"`{v['name']}`", v["prior"], f"[{fmt(v['prior_q05'], 3)}, {fmt(v['prior_q95'], 3)}]",
+                     fmt(v["q50"], 3), f"[{fmt(v['q05'], 3)}, {fmt(v['q95'], 3)}]", f"{width:.2f}"])
+    out = table(["parameter", "prior", "prior 5-95%", "posterior median", "posterior 5-95%", "width"], rows)
+    if shifts:
+        moved = sum(1 for x in shifts if abs(x) >= 0.5)
+        narrowed = sum(1 for x in narrowing if x <= 0.75)
+        out += ["", f"Decision intercepts: {len(shifts)}, each a normal prior on the window log-odds. The posterior mean "
+                    f"moved by half a prior sd or more for {moved} of them, and the posterior sd is at most three "
+                    f"quarters of the prior's for {narrowed}; the median shift is {sorted(shifts)[len(shifts) // 2]:+.2f} "
+                    f"prior sd, the median ratio of sds {sorted(narrowing)[len(narrowing) // 2]:.2f}."]
+    out += ["", "\"width\": the posterior's 5-95% range as a share of the prior's; near 1, the targets leave the "
+                "parameter where the prior put it."]
+    return out
+
+
+def block_coverage(args: list[str]) -> list[str]:
+    rows = []
+    for name, label in (("posterior", "all targets fitted"), ("posterior_holdout_1971", "fitted up to 1971"),
+                        ("posterior_holdout_random", "a random fifth held out")):
+        r = load(name)
+        c = r["coverage"]
+        held = (f"{c['held_out_covered']} / {c['held_out']} ({c['held_out_covered'] / c['held_out']:.0%})"
+                if c["held_out"] else "none")
+        held_p = f"{c['held_out_p_met']:.3f}" if c["held_out"] else ""
+        rows.append([label, f"{c['fitted_covered']} / {c['fitted']} ({c['fitted_covered'] / c['fitted']:.0%})",
+                     f"{c['fitted_p_met']:.3f}", held, held_p])
+    return table(["posterior", "fitted: covered", "fitted: mean P(met)", "held out: covered", "held out: mean P(met)"],
+                 rows)
+
+
+BLOCKS = {"posterior": block_posterior, "posterior_free": block_posterior_free, "coverage": block_coverage,
+          "command": block_command, "result": block_result, "free": block_free, "missed": block_missed,
           "heldout": block_heldout, "profile": block_profile}
 
 

@@ -27,7 +27,7 @@ import sys
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 DOCS = [REPO / "docs" / "sensitivity.md", REPO / "docs" / "model.md"]
-BEGIN = re.compile(r"^<!-- (sens|diag):table (\S+) -->$")
+BEGIN = re.compile(r"^<!-- (sens|sobol|diag):table (\S+) -->$")
 
 
 def label(output: str) -> str:
@@ -72,6 +72,29 @@ def sens_block(path: pathlib.Path) -> list[str]:
     return out + [""]
 
 
+def sobol_block(path: pathlib.Path) -> list[str]:
+    out = ["", "| output | parameter | drawn from | S1 | 95% interval | ST | 95% interval |",
+           "|---|---|---|---:|---|---:|---|"]
+    last = None
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+
+    def interval(lo: str, hi: str) -> str:
+        return f"[{float(lo):+.2f}, {float(hi):+.2f}]".replace("-", "−")
+
+    for r in rows:
+        shown = label(r["output"]) if r["output"] != last else ""
+        last = r["output"]
+        source = (f"{float(r['lo']):g} – {float(r['hi']):g}" if r["distribution"] == "range"
+                  else "posterior marginal")
+        out.append(f"| {shown} | `{r['parameter']}` | {source} | {float(r['S1']):+.2f} | "
+                   f"{interval(r['S1_low'], r['S1_high'])} | {float(r['ST']):+.2f} | "
+                   f"{interval(r['ST_low'], r['ST_high'])} |".replace("| +", "| ").replace("| -", "| −"))
+    return out + [""]
+
+
 def rewrite(text: str, doc: pathlib.Path) -> str:
     lines, out, k = text.split("\n"), [], 0
     while k < len(lines):
@@ -83,7 +106,7 @@ def rewrite(text: str, doc: pathlib.Path) -> str:
             end = next((j for j in range(k, len(lines)) if lines[j] == end_marker), None)
             if end is None:
                 raise ValueError(f"{doc}:{k}: no {end_marker}")
-            make = sens_block if m.group(1) == "sens" else diag_block
+            make = {"sens": sens_block, "sobol": sobol_block, "diag": diag_block}[m.group(1)]
             out += make(REPO / m.group(2)) + [end_marker]
             k = end + 1
     return "\n".join(out)

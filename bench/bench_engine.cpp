@@ -1,7 +1,7 @@
 // alignsim's benchmark: named configurations measured on a scenario (the calibrated baseline by
 // default), written as JSON and a Markdown table with the machine's details. Not part of the tests.
 //
-//   build/bench/alignsim_bench --out results/bench            # everything (about fifteen minutes)
+//   build/bench/alignsim_bench --out results/bench --overwrite   # everything (about fifteen minutes)
 //   build/bench/alignsim_bench --only kernel_1_thread --runs 20000
 //
 // Configurations:
@@ -30,6 +30,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/Ensemble.hpp"
@@ -224,7 +225,7 @@ int main(int argc, char** argv) {
                "and Numba peers"};
   std::string scenario_path = "scenarios/baseline/calibrated.toml";
   std::string alignsim_path = "build/sim/app/alignsim";
-  std::string out_dir = "results/bench";
+  std::string out_dir;  // empty: print the results, write nothing
   std::string python = "/usr/bin/python3";
   std::string numpy_peer = "bench/peer_numpy.py";
   std::string numba_peer = "bench/peer_numba.py";
@@ -237,7 +238,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> only;
   app.add_option("--scenario", scenario_path, "Scenario to measure")->capture_default_str();
   app.add_option("--alignsim", alignsim_path, "The alignsim program")->capture_default_str();
-  app.add_option("--out", out_dir, "Folder for bench.json and bench.md")->capture_default_str();
+  app.add_option("--out", out_dir, "Folder for bench.json and bench.md; without it nothing is written");
+  bool overwrite = false;
+  app.add_flag("--overwrite", overwrite, "Replace bench.json and bench.md when --out holds them already");
   app.add_option("--work", work_dir, "Folder for the files the benchmark writes and removes")->capture_default_str();
   app.add_option("--runs", runs, "Runs for the kernel configurations")->capture_default_str();
   app.add_option("--store-runs", store_runs, "Runs for store_all_runs")->capture_default_str();
@@ -249,6 +252,14 @@ int main(int argc, char** argv) {
   app.add_option("--numba-peer", numba_peer, "The Numba peer")->capture_default_str();
   app.add_option("--only", only, "Run only these configurations");
   CLI11_PARSE(app, argc, argv);
+  // Refused before anything is measured: an earlier result is replaced only when asked.
+  for (const char* name : {"bench.json", "bench.md"}) {
+    if (!out_dir.empty() && !overwrite && fs::exists(fs::path(out_dir) / name)) {
+      std::cerr << "alignsim_bench: " << (fs::path(out_dir) / name).string()
+                << " exists; pass --overwrite to replace it\n";
+      return 2;
+    }
+  }
   const auto wanted = [&](const std::string& name) {
     return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
   };
@@ -256,7 +267,7 @@ int main(int argc, char** argv) {
   const Scenario scenario = load_scenario(scenario_path);
   const Model model(scenario);
   const int cores = tbb::info::default_concurrency();
-  fs::create_directories(out_dir);
+  if (!out_dir.empty()) fs::create_directories(out_dir);
   fs::create_directories(work_dir);
   std::vector<Result> results;
   const auto report = [&](Result r) {
@@ -347,7 +358,11 @@ int main(int argc, char** argv) {
   std::tm tm{};
   gmtime_r(&now, &tm);
   std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
-  std::ofstream json(fs::path(out_dir) / "bench.json");
+  if (out_dir.empty()) {
+    std::cout << "no --out: bench.json and bench.md not written\n";
+    return 0;
+  }
+  std::ostringstream json;
   json << "{\n  \"machine\": {\"date\": " << quoted(date) << ", \"cpu\": " << quoted(cpu) << ", \"cores\": " << cores
        << ", \"memory\": " << quoted(mem) << ", \"avx512\": " << (avx512 ? "true" : "false")
        << ", \"kernel\": " << quoted(std::string(u.sysname) + " " + u.release) << ", \"compiler\": "
@@ -361,7 +376,7 @@ int main(int argc, char** argv) {
          << "}" << (k + 1 < results.size() ? "," : "") << "\n";
   }
   json << "  ]\n}\n";
-  std::ofstream md(fs::path(out_dir) / "bench.md");
+  std::ostringstream md;
   md << "# alignsim benchmark\n\nMeasured " << date << " by `build/bench/alignsim_bench --out results/bench`.\n\nMachine: " << cpu << ", " << cores << " cores, " << mem << " memory, AVX-512 "
      << (avx512 ? "yes" : "no") << ", " << u.sysname << " " << u.release << ", GCC " << __VERSION__ << ".\n"
      << "Scenario: `" << scenario_path << "` (" << model.agents() << " agents, " << model.months() << " months, "
@@ -370,6 +385,22 @@ int main(int argc, char** argv) {
     char value[32];
     std::snprintf(value, sizeof value, "%.4g", r.value);
     md << "| " << r.name << " | " << value << " | " << r.unit << " | " << r.note << " |\n";
+  }
+  // Each file is written whole beside its final name and then renamed over it, so that a failed
+  // write (a full disk) leaves the earlier result as it was.
+  for (const auto& [name, text] : {std::pair{"bench.json", json.str()}, std::pair{"bench.md", md.str()}}) {
+    const fs::path target = fs::path(out_dir) / name;
+    const fs::path temporary = target.string() + ".tmp";
+    std::ofstream f(temporary);
+    f << text;
+    f.close();
+    if (!f) {
+      std::error_code ignored;
+      fs::remove(temporary, ignored);
+      std::cerr << "alignsim_bench: could not write " << temporary.string() << "\n";
+      return 1;
+    }
+    fs::rename(temporary, target);
   }
   std::cout << "wrote " << (fs::path(out_dir) / "bench.json").string() << " and bench.md\n";
   return 0;

@@ -7,11 +7,12 @@ timing line, the CPU time and peak memory of each process, and checks with h5dif
 hold the same data. Then times a short calibration the same two ways. Needs the -DALIGNSIM_MPI=ON
 build.
 
-Writes mpi_overhead.md and mpi_overhead.json to --out, and rewrites the blocks of docs/cluster.md
+Writes mpi_overhead.md and mpi_overhead.json to --out (refusing, before it measures anything, to
+replace earlier ones unless given --overwrite), and rewrites the blocks of docs/cluster.md
 between a marker line `<!-- mpi:NAME -->` and `<!-- mpi:end -->` (NAME: overhead, sizing) from
 them. With --render, runs nothing and rewrites the blocks from an earlier mpi_overhead.json.
 
-  /usr/bin/python3 bench/mpi_overhead.py --alignsim build-mpi/sim/app/alignsim --out results/bench
+  /usr/bin/python3 bench/mpi_overhead.py --alignsim build-mpi/sim/app/alignsim --out results/bench --overwrite
   /usr/bin/python3 bench/mpi_overhead.py --render results/bench/mpi_overhead.json
 """
 import argparse
@@ -281,6 +282,7 @@ def main():
     parser.add_argument("--evaluations", type=int, default=20, help="calibration evaluations of each timed calibration")
     parser.add_argument("--mpirun", default="mpirun")
     parser.add_argument("--out", default=str(ROOT / "results/bench"))
+    parser.add_argument("--overwrite", action="store_true", help="replace mpi_overhead.md and .json in --out")
     parser.add_argument("--render", metavar="JSON", help="only rewrite docs/cluster.md from this earlier result")
     args = parser.parse_args()
     if args.render:
@@ -288,13 +290,18 @@ def main():
         return
     if not args.alignsim:
         parser.error("--alignsim is required (or --render)")
-    rec = measure(args)
     out = pathlib.Path(args.out)
+    for name in ("mpi_overhead.md", "mpi_overhead.json"):
+        if (out / name).exists() and not args.overwrite:
+            parser.error(f"{out / name} exists; pass --overwrite to replace it")
+    rec = measure(args)
     out.mkdir(parents=True, exist_ok=True)
     text = "\n".join(wrapped(["# MPI mode against threads on one machine", "", *block_overhead(rec), "",
                               "For sizing a job (docs/cluster.md):", "", *block_sizing(rec), ""]))
-    (out / "mpi_overhead.md").write_text(text)
-    (out / "mpi_overhead.json").write_text(json.dumps(rec, indent=2) + "\n")
+    for name, content in (("mpi_overhead.md", text), ("mpi_overhead.json", json.dumps(rec, indent=2) + "\n")):
+        temporary = out / (name + ".tmp")  # written whole, then renamed over the earlier result
+        temporary.write_text(content)
+        temporary.replace(out / name)
     render(rec)
     print(text)
 

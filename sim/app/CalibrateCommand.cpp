@@ -25,11 +25,6 @@ namespace alignsim::app {
 
 namespace {
 
-void print(const ScenarioError& e, const std::string& what, const std::string& path, std::ostream& err = std::cerr) {
-  for (const auto& d : e.diagnostics()) err << d.str() << '\n';
-  err << "alignsim: " << e.diagnostics().size() << " error(s) in " << what << " '" << path << "'\n";
-}
-
 std::string met_line(const Evaluation& e, const TargetSet& t) {
   char buf[240];
   std::snprintf(buf, sizeof buf, "loss %.4f, targets met %d/%zu, decisions met %d/%zu", e.loss, e.targets_met,
@@ -64,20 +59,21 @@ std::string profile_csv(const Scenario& calibrated, const TargetSet& targets, co
   return csv.str();
 }
 
-/// Reads and checks the inputs, reporting what is wrong on `err`: kOk or kBadInput.
-int read_inputs(const CalibrateOptions& o, std::ostream& err, std::optional<Scenario>& scenario,
+}  // namespace
+
+int read_calibration_inputs(const CalibrateOptions& o, std::ostream& err, std::optional<Scenario>& scenario,
                 std::vector<std::filesystem::path>& inputs, TargetSet& targets, std::vector<FreeVariable>& variables,
                 CalibrationOptions& co) {
   try {
     scenario = load_scenario(o.scenario, &inputs);
   } catch (const ScenarioError& e) {
-    print(e, "scenario", o.scenario, err);
+    report_errors(e, "scenario", o.scenario, err);
     return kBadInput;
   }
   try {
     targets = load_targets(o.targets, *scenario);
   } catch (const ScenarioError& e) {
-    print(e, "targets", o.targets, err);
+    report_errors(e, "targets", o.targets, err);
     return kBadInput;
   }
   if (!o.fit_until.empty()) {
@@ -113,8 +109,6 @@ int read_inputs(const CalibrateOptions& o, std::ostream& err, std::optional<Scen
   return kOk;
 }
 
-}  // namespace
-
 int calibrate(const CalibrateOptions& o) {
   // Under MPI every process reads the inputs and calibrates in step; the first one reports and writes.
   const bool root = !o.parts || o.parts->part() == 0;
@@ -124,7 +118,7 @@ int calibrate(const CalibrateOptions& o) {
   TargetSet targets;
   std::vector<FreeVariable> variables;
   CalibrationOptions co;
-  const int read = read_inputs(o, root ? std::cerr : muted, scenario, inputs, targets, variables, co);
+  const int read = read_calibration_inputs(o, root ? std::cerr : muted, scenario, inputs, targets, variables, co);
   if (o.parts ? o.parts->any(read != kOk) : read != kOk) {
     if (read == kOk && root) std::cerr << "alignsim: another rank could not read the inputs that rank 0 read\n";
     return kBadInput;
@@ -224,7 +218,7 @@ int calibrate(const CalibrateOptions& o) {
       }
       overlay_out->commit();
     } catch (const ScenarioError& e) {
-      print(e, "the calibrated file", o.out);
+      report_errors(e, "the calibrated file", o.out);
       return kFailure;
     } catch (const OutputError& e) {
       std::cerr << "alignsim: " << e.what() << '\n';
@@ -293,6 +287,7 @@ CalibrateCommand::CalibrateCommand(CLI::App& app) {
       ->check(CLI::Range(0, 1000));
   command_->add_option("--threads,-t", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
   command_->add_flag("--quiet,-q", o.quiet, "No progress on stderr");
+  add_posterior_options(*command_, posterior_);
 }
 
 bool CalibrateCommand::chosen() const { return command_ && command_->parsed(); }
@@ -300,6 +295,7 @@ bool CalibrateCommand::chosen() const { return command_ && command_->parsed(); }
 int CalibrateCommand::run(const std::string& command_line, EnsembleParts* parts) {
   options_.command_line = command_line;
   options_.parts = parts;
+  if (!posterior_.out.empty()) return calibrate_posterior(options_, posterior_, command_->count("--runs") > 0);
   return calibrate(options_);
 }
 

@@ -3,8 +3,15 @@
 /// overlay and a report (docs/calibration.md). Exit codes as in Commands.hpp.
 
 #include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
+
+#include "calibrate/Calibrate.hpp"
+
+#include "PosteriorCommand.hpp"
 
 namespace CLI {
 class App;
@@ -45,6 +52,13 @@ struct CalibrateOptions {
 /// arguments, 130 interrupted (the report is written, the calibrated file is not).
 int calibrate(const CalibrateOptions& options);
 
+/// Reads and checks the scenario and targets of a calibration (with --fit-until and --hold-out
+/// applied) and its free numbers, reporting what is wrong on `err`: kOk or kBadInput. `inputs`
+/// receives every file read (no output may replace one).
+int read_calibration_inputs(const CalibrateOptions& options, std::ostream& err, std::optional<Scenario>& scenario,
+                            std::vector<std::filesystem::path>& inputs, TargetSet& targets,
+                            std::vector<FreeVariable>& variables, CalibrationOptions& co);
+
 /// Registers the `calibrate` subcommand on the program's parser. In main():
 ///   alignsim::app::CalibrateCommand calibrate(app);                     // before app.parse
 ///   if (calibrate.chosen()) return calibrate.run(joined(argc, argv));   // after it
@@ -58,6 +72,7 @@ class CalibrateCommand {
  private:
   CLI::App* command_ = nullptr;
   CalibrateOptions options_;
+  PosteriorOptions posterior_;
 };
 
 }  // namespace alignsim::app

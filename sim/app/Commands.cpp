@@ -1,6 +1,9 @@
 #include "Commands.hpp"
 
 #include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "PosteriorEnsemble.hpp"
 #include "engine/Ensemble.hpp"
 #include "io/OutputWriter.hpp"
 #include "io/PartialOutput.hpp"
@@ -22,13 +26,16 @@
 
 namespace alignsim::app {
 
+void report_errors(const ScenarioError& e, const std::string& what, const std::string& path, std::ostream& err) {
+  for (const auto& d : e.diagnostics()) err << d.str() << '\n';
+  err << "alignsim: " << e.diagnostics().size() << " error(s) in " << what << " '" << path << "'\n";
+}
+
 std::optional<Scenario> load_or_report(const std::string& path, bool report, std::vector<std::filesystem::path>* files) {
   try {
     return load_scenario(path, files);
   } catch (const ScenarioError& e) {
-    if (!report) return std::nullopt;
-    for (const auto& d : e.diagnostics()) std::cerr << d.str() << '\n';
-    std::cerr << "alignsim: " << e.diagnostics().size() << " error(s) in scenario '" << path << "'\n";
+    if (report) report_errors(e, "scenario", path);
     return std::nullopt;
   }
 }
@@ -150,6 +157,13 @@ int diff(const std::string& path_a, const std::string& path_b) {
   return differences == 0 ? kOk : 1;
 }
 
+void keep_freed_memory() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 int check_simulate_options(const SimulateOptions& o, bool report) {
   for (std::size_t k = 0; k < o.quantiles.size(); ++k) {
     if (std::find(o.quantiles.begin(), o.quantiles.begin() + static_cast<std::ptrdiff_t>(k), o.quantiles[k]) !=
@@ -170,6 +184,17 @@ EnsembleOptions engine_options(const SimulateOptions& o) {
   eo.block_runs = o.block_runs;
   eo.progress = !o.quiet;
   return eo;
+}
+
+bool attach_posterior(const SimulateOptions& o, const Model& model, std::vector<std::filesystem::path>& inputs,
+                      std::optional<PosteriorEnsemble>& posterior, EnsembleOptions& eo, OutputInfo& info, bool report) {
+  if (o.posterior.empty()) return true;
+  posterior = posterior_ensemble(o.posterior, model, o.seed, o.quiet || !report, report);
+  if (!posterior) return false;
+  inputs.emplace_back(o.posterior);
+  eo.plan = posterior->plan.get();
+  info.posterior = posterior->info;
+  return true;
 }
 
 OutputInfo output_info(const SimulateOptions& o, const Scenario& scenario) {
@@ -217,7 +242,9 @@ int simulate(const SimulateOptions& o) {
   if (!scenario) return kBadInput;
   const Model model(*scenario);
   EnsembleOptions eo = engine_options(o);
-  const OutputInfo info = output_info(o, *scenario);
+  OutputInfo info = output_info(o, *scenario);
+  std::optional<PosteriorEnsemble> posterior;
+  if (!attach_posterior(o, model, inputs, posterior, eo, info)) return kBadInput;
 
   // Signals only ask the run to stop from here on, before any file exists, until the file is done.
   std::atomic<bool> stop{false};

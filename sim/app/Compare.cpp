@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "Commands.hpp"
+#include "DrawSpread.hpp"
 #include "io/OutputWriter.hpp"
 #include "scenario/ScenarioError.hpp"
 #include "scenario/ScenarioLoader.hpp"
@@ -160,6 +161,18 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
 
   const std::size_t n = t.agents.size();
   std::vector<Paired> eras(t.eras.size() * n * n), events(t.events.size());
+  classify_events(a.scenario, b.scenario, t);
+  // Posterior ensembles: the same sums per draw, for the spread of the effect across draws.
+  const std::size_t era_rows = t.eras.size() * n * n;
+  const auto draws = DrawAccumulator::open(base_path, cf_path, era_rows + t.events.size());
+  // The path of the effect: for every decision the counterfactual did not change, the runs in which
+  // it flipped, and the sum of their era differences.
+  std::vector<std::size_t> candidates;
+  for (std::size_t k = 0; k < t.events.size(); ++k) {
+    if (t.event_role[k] == ComparisonTable::Role::Same && t.event_decision[k]) candidates.push_back(k);
+  }
+  std::vector<double> flips(candidates.size(), 0.0), through_flip(candidates.size() * era_rows, 0.0);
+  std::vector<double> run_difference(era_rows, 0.0), happened(t.events.size() * 2, 0.0);
   std::vector<std::int16_t> em_a, em_b;
   std::vector<float> era_a, era_b;
   const std::size_t ea = a.events.size(), eb = b.events.size();
@@ -169,23 +182,48 @@ ComparisonTable compare_files(const std::string& base_path, const std::string& c
     const std::uint64_t count = std::min(block, t.runs - first);
     base.read(first, count, em_a, era_a);
     cf.read(first, count, em_b, era_b);
+    if (draws) draws->read_block(first, count);
     for (std::uint64_t r = 0; r < count; ++r) {
+      if (draws) draws->count(r);
       for (std::size_t k = 0; k < event_index.size(); ++k) {
         const auto [i, j] = event_index[k];
-        events[k].add(i >= 0 && em_a[r * ea + i] >= 0 ? 1.0 : 0.0, j >= 0 && em_b[r * eb + j] >= 0 ? 1.0 : 0.0);
+        const double x = i >= 0 && em_a[r * ea + i] >= 0 ? 1.0 : 0.0, y = j >= 0 && em_b[r * eb + j] >= 0 ? 1.0 : 0.0;
+        happened[2 * k] = x;
+        happened[2 * k + 1] = y;
+        events[k].add(x, y);
+        if (draws) draws->add(r, era_rows + k, y - x);
       }
       for (std::size_t e = 0; e < era_index.size(); ++e) {
         const float* x = &era_a[r * ra + era_index[e].first * n * n];
         const float* y = &era_b[r * rb + era_index[e].second * n * n];
         for (std::size_t c = 0; c < n * n; ++c) {
-          if (c / n != c % n) eras[e * n * n + c].add(x[c], y[c]);
+          if (c / n == c % n) continue;
+          eras[e * n * n + c].add(x[c], y[c]);
+          run_difference[e * n * n + c] = static_cast<double>(y[c]) - static_cast<double>(x[c]);
+          if (draws) draws->add(r, e * n * n + c, run_difference[e * n * n + c]);
         }
+      }
+      for (std::size_t q = 0; q < candidates.size(); ++q) {
+        const std::size_t k = candidates[q];
+        if (happened[2 * k] == happened[2 * k + 1]) continue;
+        flips[q] += 1;
+        double* sum = &through_flip[q * era_rows];
+        for (std::size_t c = 0; c < era_rows; ++c) sum[c] += run_difference[c];
       }
     }
   }
   for (const auto& p : eras) t.era_dyads.push_back(p.result());
   for (const auto& p : events) t.event_probability.push_back(p.result());
-  classify_events(a.scenario, b.scenario, t);
+  // The decisions on the path: those whose probability moved (the 95% interval excludes 0).
+  const double runs = static_cast<double>(t.runs);
+  for (std::size_t q = 0; q < candidates.size(); ++q) {
+    const auto& d = t.event_probability[candidates[q]];
+    if (!(d.low > 0 || d.high < 0) || flips[q] == 0) continue;
+    t.path_events.push_back(candidates[q]);
+    t.path_flip_share.push_back(flips[q] / runs);
+    for (std::size_t c = 0; c < era_rows; ++c) t.path_through_flip.push_back(through_flip[q * era_rows + c] / runs);
+  }
+  if (draws) draws->finish(t, era_rows);
   return t;
 }
 
@@ -247,7 +285,11 @@ void warn_if_pointless(const CompareOptions& o) {
 std::string csv_text(const ComparisonTable& t) {
   const std::size_t n = t.agents.size();
   std::ostringstream csv;
-  csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high,event_role\n";
+  // A comparison of posterior ensembles adds the spread across parameter sets (DrawSpread.hpp).
+  const bool draws = t.draws > 0;
+  const auto spread = [&](bool event, std::size_t k) { return draws ? "," + draw_spread_csv(t, event, k) : std::string(); };
+  csv << "quantity,era,a,b,event,base,cf,difference,ci_low,ci_high,unpaired_ci_low,unpaired_ci_high,event_role"
+      << (draws ? ",draws_low,draws_high,p_positive,robust,draws_noise_share" : "") << '\n';
   csv.precision(9);
   for (std::size_t e = 0; e < t.eras.size(); ++e) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -255,7 +297,7 @@ std::string csv_text(const ComparisonTable& t) {
         const auto& d = t.era_dyads[e * n * n + i * n + j];
         csv << "alignment," << t.eras[e] << ',' << t.agents[i] << ',' << t.agents[j] << ",," << d.base << ',' << d.cf
             << ',' << d.difference << ',' << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high
-            << ",\n";
+            << ',' << spread(false, e * n * n + i * n + j) << '\n';
       }
     }
   }
@@ -263,7 +305,7 @@ std::string csv_text(const ComparisonTable& t) {
     const auto& d = t.event_probability[k];
     csv << "event_probability,,,," << t.events[k] << ',' << d.base << ',' << d.cf << ',' << d.difference << ','
         << d.low << ',' << d.high << ',' << d.unpaired_low << ',' << d.unpaired_high << ','
-        << role_name(t.event_role[k]) << '\n';
+        << role_name(t.event_role[k]) << spread(true, k) << '\n';
   }
   return csv.str();
 }
@@ -318,20 +360,37 @@ int compare(const CompareOptions& o) {
                 d.difference, d.low, d.high, d.unpaired_low, d.unpaired_high);
   }
   // The path of the effect: decisions the counterfactual left as they were, whose probability moved.
-  std::vector<std::size_t> path;
-  for (std::size_t k = 0; k < t.events.size(); ++k) {
-    const auto& d = t.event_probability[k];
-    if (t.event_role[k] == ComparisonTable::Role::Same && t.event_decision[k] && (d.low > 0 || d.high < 0)) path.push_back(k);
-  }
-  std::stable_sort(path.begin(), path.end(), [&](std::size_t x, std::size_t y) { return t.event_date[x] < t.event_date[y]; });
+  std::vector<std::size_t> path(t.path_events.size());  // positions in path_events, by date
+  std::iota(path.begin(), path.end(), std::size_t{0});
+  std::stable_sort(path.begin(), path.end(), [&](std::size_t x, std::size_t y) {
+    return t.event_date[t.path_events[x]] < t.event_date[t.path_events[y]];
+  });
   std::printf("\nThe path of the effect: decisions the counterfactual did not change whose probability moved (95%% "
-              "interval excludes 0), by date\n");
+              "interval excludes 0), by date; under each, the share of runs in which it went differently in the two "
+              "worlds and the era effects those runs carry most (their part of the effect, of the whole)\n");
   if (path.empty()) std::printf("  none\n");
-  for (const std::size_t k : path) {
+  const std::size_t era_rows = t.era_dyads.size();
+  for (const std::size_t q : path) {
+    const std::size_t k = t.path_events[q];
     const auto& d = t.event_probability[k];
     std::printf("  %s  %-40s %7.4f -> %7.4f  %+8.4f  [%+.4f, %+.4f]\n", t.event_date[k].c_str(), t.events[k].c_str(),
                 d.base, d.cf, d.difference, d.low, d.high);
+    std::vector<std::size_t> cells;
+    for (std::size_t c = 0; c < era_rows; ++c) {
+      if ((c % (n * n)) / n < (c % (n * n)) % n) cells.push_back(c);  // each dyad once
+    }
+    const double* through = &t.path_through_flip[q * era_rows];
+    std::stable_sort(cells.begin(), cells.end(),
+                     [&](std::size_t x, std::size_t y) { return std::abs(through[x]) > std::abs(through[y]); });
+    std::printf("      flipped in %.1f%% of runs; carries", 100 * t.path_flip_share[q]);
+    for (std::size_t m = 0; m < std::min<std::size_t>(3, cells.size()); ++m) {
+      const std::size_t c = cells[m], e = c / (n * n), i = (c % (n * n)) / n, j = c % n;
+      std::printf("%s %s-%s %s %+.4f of %+.4f", m ? ";" : "", t.agents[i].c_str(), t.agents[j].c_str(), t.eras[e].c_str(),
+                  through[c], t.era_dyads[c].difference);
+    }
+    std::printf("\n");
   }
+  print_draw_spread(t, o.all_events);
   try {
     if (csv_out) write_text_output(*csv_out, csv_text(t));
     if (h5_out) {

@@ -63,8 +63,10 @@ int simulate_mpi(const SimulateOptions& o, detail::MpiEnsemble& mpi) {
     return kBadInput;
   }
   const Model model(*scenario);
-  const EnsembleOptions eo = engine_options(o);
-  const OutputInfo info = output_info(o, *scenario);
+  EnsembleOptions eo = engine_options(o);
+  OutputInfo info = output_info(o, *scenario);
+  std::optional<PosteriorEnsemble> posterior;
+  if (mpi.any(!attach_posterior(o, model, inputs, posterior, eo, info, root))) return kBadInput;
 
   // Signals only ask the ranks to stop from here on (mpirun passes them to every rank); rank 0
   // checks the output rule and makes the file's temporary name before any run.

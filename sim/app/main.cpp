@@ -51,6 +51,10 @@ void add_simulation_options(CLI::App* cmd, alignsim::app::SimulateOptions& o, bo
   cmd->add_option("--quantiles", o.quantiles, "Quantile levels of the summaries, each once")
       ->check(alignsim::app::number_in(0.0, 1.0))->capture_default_str();
   cmd->add_flag("--quiet,-q", o.quiet, "No progress or timing on stderr");
+  cmd->add_option("--posterior", o.posterior,
+                  "A posterior file (calibrate --posterior): run r takes the parameters of the draw addressed by "
+                  "(seed, r), recorded as run_draw")
+      ->check(CLI::ExistingFile);
   if (parallel) {
     cmd->add_option("--threads,-t", o.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
     cmd->add_option("--block-runs", o.block_runs, "Runs per block handed to a thread")
@@ -120,7 +124,7 @@ int main(int argc, char** argv) {
 
   alignsim::app::SensitivityOptions sens;
   auto* sensitivity = app.add_subcommand(
-      "sensitivity", "Morris elementary effects of the model parameters on chosen outputs (seeded, parallel)");
+      "sensitivity", "Morris elementary effects or Sobol indices of the model parameters on chosen outputs (seeded, parallel)");
   sensitivity->add_option("scenario", sens.scenario, "Scenario entry file (TOML)")->required()->check(CLI::ExistingFile);
   sensitivity->add_option("--output", sens.outputs,
                           "An output: probability:EVENT_ID or mean:A-B:YYYY-MM:YYYY-MM (mean M over the months)")
@@ -133,6 +137,13 @@ int main(int argc, char** argv) {
   sensitivity->add_option("--trajectories,-r", sens.trajectories, "Morris trajectories")->capture_default_str()->check(CLI::Range(2, 1000));
   sensitivity->add_option("--levels,-p", sens.levels, "Grid levels")->capture_default_str()->check(CLI::Range(2, 100));
   sensitivity->add_option("--threads,-t", sens.threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 1024));
+  sensitivity->add_option("--method", sens.method, "morris (elementary effects) or sobol (Saltelli's estimators)")
+      ->check(CLI::IsMember({"morris", "sobol"}))->capture_default_str();
+  sensitivity->add_option("--samples,-N", sens.samples, "Sobol: rows N of each base matrix; N (k + 2) design points")
+      ->capture_default_str()->check(CLI::Range(8, 100000));
+  sensitivity->add_option("--posterior", sens.posterior,
+                          "Sobol: draw each parameter from its marginal in this posterior file (default: uniform on its range)")
+      ->check(CLI::ExistingFile);
   sensitivity->add_option("--csv", sens.csv, "Also write the table as CSV");
   sensitivity->add_flag("--overwrite", sens.overwrite, "Replace the --csv file if it exists");
 

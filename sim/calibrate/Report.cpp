@@ -1,5 +1,6 @@
 #include "Report.hpp"
 
+#include "ReportFormat.hpp"
 #include "scenario/Quote.hpp"
 
 #include <cmath>
@@ -10,19 +11,8 @@ namespace alignsim {
 
 namespace {
 
-std::string fmt(double x, const char* format = "%.3f") {
-  if (std::isinf(x)) return x > 0 ? "+inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, x);
-  return buf;
-}
-
-std::string json_number(double x) {
-  if (!std::isfinite(x)) return "null";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.10g", x);
-  return buf;
-}
+using report_format::fmt;
+using report_format::json_number;
 
 
 std::string dyad(const Scenario& s, const DyadWindow& w) { return s.agents[w.a].id + "-" + s.agents[w.b].id; }

@@ -351,6 +351,7 @@ class Reader {
     Fields top(root, path, d_);
     if (stack.size() == 1) {
       default_cap_ = top.number("decisions_at_most", false, 0, 1, "a share of runs in [0, 1]").value_or(1.0);
+      top.find("priors");  // the priors of a posterior calibration, read by load_priors (Priors.hpp)
     }
     for (const char* key : {"targets", "decisions"}) {
       const Value* list = top.find(key);

@@ -178,7 +178,7 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
     if (!state) state = std::make_unique<BatchState>(model);
     auto& summary = summaries.local();
     auto& buffer = buffers.local();
-    if (!buffer) buffer = std::make_unique<DyadBuffer>(n, model.months(), block_runs);
+    if (!buffer) buffer = std::make_unique<DyadBuffer>(n, model.months(), block_runs, model.eras());
     block->event_month.assign(static_cast<std::size_t>(block->count) * events, -1);
     block->stored = static_cast<int>(
         std::min<std::uint64_t>(block->count, stored_total > block->first ? stored_total - block->first : 0));
@@ -188,7 +188,8 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
       const int valid = std::min(kLanes, block->count - offset);
       const int stored = std::clamp(block->stored - offset, 0, valid);
       BlockObserver observer(model, *buffer, *block, offset, stored);
-      simulate_batch(model, options.seed, block->first + static_cast<std::uint64_t>(offset), valid, *state, observer);
+      simulate_batch(model, options.seed, block->first + static_cast<std::uint64_t>(offset), valid, *state, observer,
+                     options.plan);
       auto& counts = event_counts.local();
       for (int e = 0; e < events; ++e) {
         const auto& fired = state->fired[model.position_of_event()[e]];
@@ -199,7 +200,7 @@ EnsembleResult run_ensemble(const Model& model, const EnsembleOptions& options, 
       }
     }
     summary.add(*buffer, block->count);
-    buffer->era_means(block->count, model.eras(), block->era_alignment.data());
+    buffer->era_means(block->count, block->era_alignment.data());
     sink.prepare(*block);
     return block;
   };

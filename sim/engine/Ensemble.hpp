@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "Summary.hpp"
+#include "model/Batch.hpp"
 #include "model/Model.hpp"
 
 namespace alignsim {
@@ -30,6 +31,7 @@ struct EnsembleOptions {
   int block_runs = 256;            ///< runs per block, rounded up to a multiple of kLanes, at most 16384
   int bins = 1000;                 ///< histogram bins over [-1, 1] for quantiles
   bool progress = false;           ///< a progress line on stderr
+  const ParameterPlan* plan = nullptr;  ///< each run's parameter vector (e.g. a posterior draw); none: the model's
 };
 
 /// The runs per block the engine uses for a requested size: a multiple of kLanes in [16, 16384]

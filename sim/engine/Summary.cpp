@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace alignsim {
 
@@ -28,37 +29,52 @@ SummaryAccumulator::SummaryAccumulator(int agents, int months, int bins)
   }
 }
 
-DyadBuffer::DyadBuffer(int agents, int months, int capacity)
+DyadBuffer::DyadBuffer(int agents, int months, int capacity, std::vector<std::pair<int, int>> eras)
     : agents_(agents), months_(months), dyads_(agents * (agents - 1) / 2),
-      capacity_((capacity + kLanes - 1) / kLanes * kLanes) {
+      capacity_((capacity + kLanes - 1) / kLanes * kLanes), eras_(std::move(eras)),
+      eras_at_(static_cast<std::size_t>(months)) {
   for (int i = 0; i < agents_; ++i) {
     for (int j = i + 1; j < agents_; ++j) pairs_.emplace_back(i * agents_ + j, j * agents_ + i);
   }
   m_.assign(static_cast<std::size_t>(months_) * dyads_ * capacity_, 0.0f);
+  for (std::size_t e = 0; e < eras_.size(); ++e) {
+    if (eras_[e].first < 0 || eras_[e].second >= months_ || eras_[e].first > eras_[e].second) {
+      throw std::invalid_argument("an era outside the months of the buffer");
+    }
+    for (int t = eras_[e].first; t <= eras_[e].second; ++t) eras_at_[t].push_back(static_cast<int>(e));
+  }
+  era_sum_.assign(eras_.size() * dyads_ * capacity_, 0.0);
 }
 
 void DyadBuffer::record(int t, const BatchState& state, int offset) {
   for (int p = 0; p < dyads_; ++p) {
-    const auto& ij = state.W[pairs_[p].first];
-    const auto& ji = state.W[pairs_[p].second];
-    float* out = &m_[(static_cast<std::size_t>(t) * dyads_ + p) * capacity_ + offset];
-    for (int l = 0; l < kLanes; ++l) out[l] = 0.5f * (ij[l] + ji[l]);
+    const float* __restrict ij = state.W[pairs_[p].first].v;
+    const float* __restrict ji = state.W[pairs_[p].second].v;
+    alignas(64) float m[kLanes];  // (local arrays and restricted pointers let GCC vectorise the loops)
+    for (int l = 0; l < kLanes; ++l) m[l] = 0.5f * (ij[l] + ji[l]);
+    float* __restrict out = &m_[(static_cast<std::size_t>(t) * dyads_ + p) * capacity_ + offset];
+    for (int l = 0; l < kLanes; ++l) out[l] = m[l];
+    for (const int e : eras_at_[t]) {
+      double* __restrict sum = &era_sum_[(static_cast<std::size_t>(e) * dyads_ + p) * capacity_ + offset];
+      // An era's first month starts its sums afresh (at 0, as a fresh sum would), and the sums add
+      // up in month order.
+      if (t == eras_[e].first) {
+        for (int l = 0; l < kLanes; ++l) sum[l] = 0.0 + m[l];
+      } else {
+        for (int l = 0; l < kLanes; ++l) sum[l] += m[l];
+      }
+    }
   }
 }
 
-void DyadBuffer::era_means(int count, const std::vector<std::pair<int, int>>& eras, float* out) const {
+void DyadBuffer::era_means(int count, float* out) const {
   const int nn = agents_ * agents_;
-  const std::size_t per_run = eras.size() * static_cast<std::size_t>(nn);
-  std::vector<double> sum(static_cast<std::size_t>(count));
-  for (std::size_t e = 0; e < eras.size(); ++e) {
-    const auto [from, to] = eras[e];
+  const std::size_t per_run = eras_.size() * static_cast<std::size_t>(nn);
+  for (std::size_t e = 0; e < eras_.size(); ++e) {
+    const auto [from, to] = eras_[e];
+    const double months = to - from + 1;
     for (int p = 0; p < dyads_; ++p) {
-      std::fill(sum.begin(), sum.end(), 0.0);
-      for (int t = from; t <= to; ++t) {
-        const float* r = row(t, p);
-        for (int k = 0; k < count; ++k) sum[k] += r[k];
-      }
-      const double months = to - from + 1;
+      const double* sum = &era_sum_[(e * dyads_ + p) * capacity_];
       for (int k = 0; k < count; ++k) {
         float* m = out + static_cast<std::size_t>(k) * per_run + e * static_cast<std::size_t>(nn);
         m[pairs_[p].first] = m[pairs_[p].second] = static_cast<float>(sum[k] / months);
@@ -73,26 +89,48 @@ void DyadBuffer::era_means(int count, const std::vector<std::pair<int, int>>& er
 
 void SummaryAccumulator::add(const DyadBuffer& buffer, int count) {
   const float half_bins = 0.5f * static_cast<float>(bins_);
-  q_.resize(static_cast<std::size_t>(count));
-  bin_.resize(static_cast<std::size_t>(count));
-  for (int t = 0; t < months_; ++t) {
-    for (int p = 0; p < dyads_; ++p) {
-      const float* m = buffer.row(t, p);
-      std::int64_t s = 0;
-      std::int64_t s2 = 0;  // count * 2^48 stays far below 2^63 for blocks of up to 2^14 runs
-      for (int k = 0; k < count; ++k) {
-        const auto q = static_cast<std::int32_t>(m[k] * kScale);
-        q_[k] = q;
-        bin_[k] = std::min(bins_ - 1, std::max(0, static_cast<std::int32_t>((m[k] + 1.0f) * half_bins)));
-        s += q;
-      }
-      for (int k = 0; k < count; ++k) s2 += std::int64_t{q_[k]} * q_[k];
-      const std::size_t cell = static_cast<std::size_t>(t) * dyads_ + p;
-      std::uint32_t* h = &hist_[cell * bins_];
-      for (int k = 0; k < count; ++k) ++h[bin_[k]];
-      sum_[cell] += s;
-      sum_squares_[cell] += static_cast<u128>(s2);
+  // Rows [t][dyad] lie one after another in the buffer and in the histograms. The histograms do not
+  // fit in cache and a row's increments land on scattered lines, so each row's bins are found
+  // kAhead rows early and the lines from its lowest bin to its highest fetched, while the rows
+  // before it are counted.
+  constexpr int kAhead = 2;
+  const auto n = static_cast<std::size_t>(count);
+  q_.resize(n);
+  bin_.resize(n * (kAhead + 1));
+  const int rows = months_ * dyads_;
+  const std::int32_t bins = bins_;  // (a local: the stores to bin[] below may not change it)
+  const auto find_bins = [&](int r) {
+    const float* __restrict m = buffer.row(r / dyads_, r % dyads_);
+    std::int32_t* __restrict bin = &bin_[n * static_cast<std::size_t>(r % (kAhead + 1))];
+    std::int32_t lo = bins, hi = 0;
+    for (int k = 0; k < count; ++k) {
+      const std::int32_t b = std::min(bins - 1, std::max(0, static_cast<std::int32_t>((m[k] + 1.0f) * half_bins)));
+      bin[k] = b;
+      lo = std::min(lo, b);
+      hi = std::max(hi, b);
     }
+    const std::uint32_t* h = hist_.data() + static_cast<std::size_t>(r) * bins;
+    for (std::int32_t b = lo; b <= hi; b += 16) __builtin_prefetch(h + b, 0);
+    __builtin_prefetch(h + hi, 0);
+  };
+  for (int r = 0; r < std::min(kAhead, rows) && count > 0; ++r) find_bins(r);
+  for (int r = 0; r < rows && count > 0; ++r) {
+    if (r + kAhead < rows) find_bins(r + kAhead);
+    const float* __restrict m = buffer.row(r / dyads_, r % dyads_);
+    std::int32_t* __restrict q = q_.data();
+    std::int64_t s = 0;
+    std::int64_t s2 = 0;  // count * 2^48 stays far below 2^63 for blocks of up to 2^14 runs
+    for (int k = 0; k < count; ++k) {
+      q[k] = static_cast<std::int32_t>(m[k] * kScale);
+      s += q[k];
+    }
+    for (int k = 0; k < count; ++k) s2 += std::int64_t{q[k]} * q[k];
+    const auto cell = static_cast<std::size_t>(r);
+    std::uint32_t* h = &hist_[cell * bins];
+    const std::int32_t* bin = &bin_[n * (cell % (kAhead + 1))];
+    for (int k = 0; k < count; ++k) ++h[bin[k]];
+    sum_[cell] += s;
+    sum_squares_[cell] += static_cast<u128>(s2);
   }
   runs_ += static_cast<std::uint64_t>(count);
 }

@@ -22,14 +22,17 @@ struct Summary {
 };
 
 /// The dyad alignment M of every run of a block, month by month, laid out [t][dyad][run]. Summaries
-/// and era means are computed from it row by row, so that each histogram row is visited once per
-/// block rather than once per batch of kLanes runs (the histograms do not fit in cache).
+/// are computed from it row by row, so that each histogram row is visited once per block rather
+/// than once per batch of kLanes runs (the histograms do not fit in cache). Each run's sums of M
+/// over the eras are kept as M is recorded, so that the era means need no second pass over it.
 class DyadBuffer {
  public:
-  /// Room for `capacity` runs (rounded up to a multiple of kLanes).
-  DyadBuffer(int agents, int months, int capacity);
+  /// Room for `capacity` runs (rounded up to a multiple of kLanes), and the eras (month-index spans
+  /// [from, to] within the months) whose means era_means() gives.
+  DyadBuffer(int agents, int months, int capacity, std::vector<std::pair<int, int>> eras = {});
 
-  /// Stores M of the batch's lanes at month t as runs offset .. offset + kLanes - 1.
+  /// Stores M of the batch's lanes at month t as runs offset .. offset + kLanes - 1, and adds it to
+  /// their sums over the eras that hold t (months recorded in order, from each era's first).
   void record(int t, const BatchState& state, int offset);
   const float* row(int t, int dyad) const { return &m_[(static_cast<std::size_t>(t) * dyads_ + dyad) * capacity_]; }
   /// The same row to fill, for callers that build M themselves (e.g. yearly means read from a file).
@@ -40,14 +43,17 @@ class DyadBuffer {
   /// Flat indices i * N + j and j * N + i of each dyad i < j.
   const std::vector<std::pair<int, int>>& pairs() const { return pairs_; }
 
-  /// Each of the first `count` runs' mean M over each era [from, to], into out[run][era][agent][other]
-  /// (symmetric, NaN on the diagonal).
-  void era_means(int count, const std::vector<std::pair<int, int>>& eras, float* out) const;
+  /// Each of the first `count` runs' mean M over each era, into out[run][era][agent][other]
+  /// (symmetric, NaN on the diagonal), from the months record() was given.
+  void era_means(int count, float* out) const;
 
  private:
   int agents_, months_, dyads_, capacity_;
   std::vector<std::pair<int, int>> pairs_;
   std::vector<float> m_;
+  std::vector<std::pair<int, int>> eras_;
+  std::vector<std::vector<int>> eras_at_;  ///< [t]: the eras that hold month t
+  std::vector<double> era_sum_;            ///< [era][dyad][run]: sum of M over the era's months so far
 };
 
 class SummaryAccumulator {

@@ -265,14 +265,116 @@ void write_strings(H5::Group& g, const std::string& name, const std::vector<std:
   H5DSset_scale(ds.getId(), name.c_str());
 }
 
-void write_field(H5::Group& g, const std::string& name, const std::vector<Difference>& rows, double Difference::*field,
-                 const std::vector<hsize_t>& dims, const std::vector<H5::DataSet>& scales) {
-  std::vector<double> values;
-  for (const auto& r : rows) values.push_back(r.*field);
+/// A dataset of doubles with its dimension scales (and a long_name when given).
+H5::DataSet write_doubles(H5::Group& g, const std::string& name, const std::vector<double>& values,
+                          const std::vector<hsize_t>& dims, const std::vector<H5::DataSet>& scales,
+                          const std::string& long_name = "") {
   auto ds = g.createDataSet(name, H5::PredType::NATIVE_DOUBLE, H5::DataSpace(static_cast<int>(dims.size()), dims.data()),
                             detail::untimed_dataset_plist());
   if (!values.empty()) ds.write(values.data(), H5::PredType::NATIVE_DOUBLE);
   for (std::size_t k = 0; k < scales.size(); ++k) H5DSattach_scale(ds.getId(), scales[k].getId(), static_cast<unsigned>(k));
+  if (!long_name.empty()) {
+    H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+    auto a = ds.createAttribute("long_name", type, H5::DataSpace(H5S_SCALAR));
+    const char* p = long_name.c_str();
+    a.write(type, &p);
+  }
+  return ds;
+}
+
+/// One field of every row, as a dataset.
+template <class Row>
+void write_field(H5::Group& g, const std::string& name, const std::vector<Row>& rows, double Row::*field,
+                 const std::vector<hsize_t>& dims, const std::vector<H5::DataSet>& scales, const std::string& long_name = "") {
+  std::vector<double> values;
+  for (const auto& r : rows) values.push_back(r.*field);
+  write_doubles(g, name, values, dims, scales, long_name);
+}
+
+void write_string_attribute(H5::H5Object& at, const std::string& name, const std::string& value) {
+  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  auto a = at.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));
+  const char* p = value.c_str();
+  a.write(type, &p);
+}
+
+/// The path of the effect (ComparisonTable::path_events): which runs' flips carried each era effect.
+void write_path(H5::Group& g, const ComparisonTable& t, const std::vector<H5::DataSet>& era_dims) {
+  std::vector<std::string> names;
+  for (const std::size_t k : t.path_events) names.push_back(t.events[k]);
+  write_strings(g, "path_event", names);
+  const auto scale = g.openDataSet("path_event");
+  const std::vector<hsize_t> pd = {names.size()};
+  const std::vector<hsize_t> ped = {names.size(), t.eras.size(), t.agents.size(), t.agents.size()};
+  std::vector<H5::DataSet> scales = {scale};
+  write_doubles(g, "path_flip_share", t.path_flip_share, pd, scales,
+                "the share of runs in which the decision went differently in the two worlds (happened in one only)");
+  scales.insert(scales.end(), era_dims.begin(), era_dims.end());
+  std::vector<double> same(t.path_through_flip.size());
+  const std::size_t rows = t.era_dyads.size();
+  for (std::size_t k = 0; k < same.size(); ++k) same[k] = t.era_dyads[k % rows].difference - t.path_through_flip[k];
+  write_doubles(g, "era_alignment_through_flip", t.path_through_flip, ped, scales,
+                "the part of the mean difference from the runs in which the decision flipped (their differences "
+                "summed, over all runs)");
+  write_doubles(g, "era_alignment_through_same", same, ped, scales,
+                "the part of the mean difference from the runs in which the decision went the same way in both worlds");
+}
+
+/// The spread across posterior draws (ComparisonTable::draws > 0), and each draw's own mean difference.
+void write_draws(H5::Group& g, const ComparisonTable& t, const std::vector<H5::DataSet>& era_dims,
+                 const std::vector<H5::DataSet>& event_dims) {
+  const std::vector<hsize_t> ed = {t.eras.size(), t.agents.size(), t.agents.size()};
+  const std::vector<hsize_t> vd = {t.events.size()};
+  const std::pair<const char*, const char*> fields[] = {
+      {"draws_low", "across plausible parameter values: the 5% quantile of the mean difference of each posterior draw"},
+      {"draws_high", "across plausible parameter values: the 95% quantile of the mean difference of each posterior draw"},
+      {"p_positive", "the share of posterior draws whose mean difference is above 0"},
+      {"p_negative", "the share of posterior draws whose mean difference is below 0"},
+      {"draws_noise_share", "the share of the variance of the per-draw means that is Monte Carlo noise of each draw's runs"}};
+  double DrawSpread::* const members[] = {&DrawSpread::low, &DrawSpread::high, &DrawSpread::p_positive,
+                                          &DrawSpread::p_negative, &DrawSpread::noise_share};
+  for (std::size_t f = 0; f < std::size(fields); ++f) {
+    write_field(g, std::string("era_alignment_") + fields[f].first, t.era_dyad_draws, members[f], ed, era_dims, fields[f].second);
+    write_field(g, std::string("event_probability_") + fields[f].first, t.event_probability_draws, members[f], vd,
+                event_dims, fields[f].second);
+  }
+  const auto robust = [&](const std::vector<DrawSpread>& rows, const std::string& name, const std::vector<hsize_t>& dims,
+                          const std::vector<H5::DataSet>& scales) {
+    std::vector<std::int8_t> flags;
+    for (const auto& r : rows) flags.push_back(r.robust ? 1 : 0);
+    auto ds = g.createDataSet(name, H5::PredType::NATIVE_INT8, H5::DataSpace(static_cast<int>(dims.size()), dims.data()),
+                              detail::untimed_dataset_plist());
+    if (!flags.empty()) ds.write(flags.data(), H5::PredType::NATIVE_INT8);
+    for (std::size_t k = 0; k < scales.size(); ++k) H5DSattach_scale(ds.getId(), scales[k].getId(), static_cast<unsigned>(k));
+  };
+  robust(t.era_dyad_draws, "era_alignment_robust", ed, era_dims);
+  robust(t.event_probability_draws, "event_probability_robust", vd, event_dims);
+  // Each draw's own mean difference: the distributions the spread summarises.
+  const hsize_t nd = t.draw_ids.size();
+  auto draw = g.createDataSet("draw", H5::PredType::NATIVE_INT32, H5::DataSpace(1, &nd), detail::untimed_dataset_plist());
+  if (nd > 0) draw.write(t.draw_ids.data(), H5::PredType::NATIVE_INT32);
+  H5DSset_scale(draw.getId(), "draw");
+  auto runs = g.createDataSet("draw_runs", H5::PredType::NATIVE_UINT64, H5::DataSpace(1, &nd), detail::untimed_dataset_plist());
+  if (nd > 0) runs.write(t.draw_runs.data(), H5::PredType::NATIVE_UINT64);
+  H5DSattach_scale(runs.getId(), draw.getId(), 0);
+  std::vector<H5::DataSet> draw_era = {draw}, draw_event = {draw};
+  draw_era.insert(draw_era.end(), era_dims.begin(), era_dims.end());
+  draw_event.insert(draw_event.end(), event_dims.begin(), event_dims.end());
+  write_doubles(g, "era_alignment_draw_mean", t.era_dyad_draw_means, {nd, ed[0], ed[1], ed[2]}, draw_era,
+                "each posterior draw's mean difference over its runs");
+  write_doubles(g, "event_probability_draw_mean", t.event_draw_means, {nd, vd[0]}, draw_event,
+                "each posterior draw's mean difference over its runs");
+  write_string_attribute(g, "posterior_sha256", t.posterior_sha256);
+  write_string_attribute(
+      g, "intervals",
+      "ci_low, ci_high: the Monte Carlo interval (95%) of the mean difference over all runs, how precisely the runs pin "
+      "down the average effect (more runs narrow it). draws_low, draws_high: across plausible parameter values, the 5% "
+      "and 95% quantiles of the mean difference of each posterior draw, what the model does not know (more runs do not "
+      "narrow it). robust = 1: the sign holds in at least 90% of the draws.");
+  auto count = g.createAttribute("draws", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR));
+  count.write(H5::PredType::NATIVE_UINT64, &t.draws);
+  auto per = g.createAttribute("runs_per_draw_median", H5::PredType::NATIVE_UINT64, H5::DataSpace(H5S_SCALAR));
+  per.write(H5::PredType::NATIVE_UINT64, &t.runs_per_draw_median);
 }
 
 }  // namespace
@@ -314,6 +416,8 @@ void write_comparison_group(H5::H5File& file, const ComparisonTable& t) {
     if (!p.empty()) ds.write(p.data(), type);
     H5DSattach_scale(ds.getId(), event_dims[0].getId(), 0);
   }
+  if (!t.path_events.empty()) write_path(g, t, era_dims);
+  if (t.draws > 0) write_draws(g, t, era_dims, event_dims);
   const auto str_attr = [&](const std::string& name, const std::string& value) {
     H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
     auto a = g.createAttribute(name, type, H5::DataSpace(H5S_SCALAR));

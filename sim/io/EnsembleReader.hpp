@@ -72,6 +72,18 @@ struct Difference {
   double unpaired_low = 0, unpaired_high = 0;  ///< as if the runs were independent
 };
 
+/// The spread of a paired difference across the posterior draws of two posterior ensembles: each
+/// draw's mean difference over its runs, and how those means spread, weighted by the draws' runs.
+struct DrawSpread {
+  double low = 0, high = 0;  ///< the 5% and 95% quantiles of the per-draw mean differences
+  double p_positive = 0;     ///< the share of draws whose mean difference is above 0
+  double p_negative = 0;     ///< ... below 0
+  bool robust = false;       ///< p_positive or p_negative is at least 0.9: the sign holds in 90% of draws
+  /// The share of the variance of the per-draw means that is Monte Carlo noise (each draw's own runs'
+  /// variance over their number); the rest is what the parameters change.
+  double noise_share = 0;
+};
+
 struct ComparisonTable {
   std::string base_path, cf_path;
   std::uint64_t runs = 0, seed = 0;
@@ -86,6 +98,27 @@ struct ComparisonTable {
   std::vector<Role> event_role;
   std::vector<std::string> event_date;      ///< [event]: "YYYY-MM", the base's (or the counterfactual's)
   std::vector<unsigned char> event_decision;  ///< [event]: 1 for a decision or an option
+  /// Posterior ensembles (both files have `run_draw`, from the same posterior file): the draws among
+  /// the runs (0 otherwise), the posterior file's hash, and the spread across draws of every row.
+  std::uint64_t draws = 0;
+  std::uint64_t runs_per_draw_median = 0;
+  std::string posterior_sha256;
+  std::vector<DrawSpread> era_dyad_draws;           ///< [era][agent][other], as era_dyads
+  std::vector<DrawSpread> event_probability_draws;  ///< [event], as event_probability
+  /// Each draw among the runs (ascending), its runs, and its own mean difference of every row:
+  /// [draw][era][agent][other] and [draw][event]; the distributions the spread summarises.
+  std::vector<std::int32_t> draw_ids;
+  std::vector<std::uint64_t> draw_runs;
+  std::vector<double> era_dyad_draw_means, event_draw_means;
+
+  /// The path of the effect. For each event of `path_events` (index into `events`): the share of
+  /// runs in which it went differently in the two worlds (happened in one only), and each era dyad's
+  /// mean difference split into the part from the runs where it flipped and the part from the runs
+  /// where it went the same way: through_flip + through_same = era_dyads[].difference. Filled for
+  /// the decisions the counterfactual did not change (Role::Same) that flipped in some run.
+  std::vector<std::size_t> path_events;
+  std::vector<double> path_flip_share;   ///< [path event]
+  std::vector<double> path_through_flip; ///< [path event][era][agent][other], each run's difference / runs
 };
 
 /// Writes the comparison as group /comparison of an HDF5 file at `path`, truncating it: the

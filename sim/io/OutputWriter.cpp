@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -370,6 +371,28 @@ struct OutputWriter::Impl {
     ds.write(data, type, memory, file_space);
   }
 
+  /// `run_draw[run]` (the posterior draw each run took, written from the plan, which is a function of
+  /// the run index) and the posterior file's attributes.
+  void write_posterior(const PosteriorRunInfo& p, std::uint64_t runs_done) {
+    const hsize_t chunk = std::clamp<hsize_t>(runs_done, 1, 65536);
+    auto draw = dataset("run_draw", H5::PredType::NATIVE_INT32, {runs_done}, {chunk}, 1, {runs_done});
+    std::vector<std::int32_t> values;
+    for (std::uint64_t first = 0; first < runs_done; first += chunk) {
+      const std::uint64_t count = std::min<std::uint64_t>(chunk, runs_done - first);
+      values.resize(count);
+      for (std::uint64_t r = 0; r < count; ++r) values[r] = static_cast<std::int32_t>(p.run_draw(first + r));
+      write_slab(draw, {first}, {count}, values.data(), H5::PredType::NATIVE_INT32);
+    }
+    attach(draw, {"run"});
+    attr(draw, "long_name", "the posterior draw (row of the posterior file, from 0) whose parameters the run used");
+    auto root = file.openGroup("/");
+    attr(root, "posterior", p.path);
+    attr(root, "posterior_sha256", p.sha256);
+    attr(root, "posterior_draws", p.draws, H5::PredType::NATIVE_UINT64);
+    attr(root, "posterior_kept", p.kept);
+    attr(root, "posterior_unused", p.unused);
+  }
+
   void finish(const Summary& summary, const std::vector<std::uint64_t>& event_count, std::uint64_t runs_done,
               bool complete) {
     write_summaries(summary, event_count, runs_done, complete);
@@ -420,6 +443,7 @@ struct OutputWriter::Impl {
     attach(p, {"event"});
     attr(p, "long_name", "share of runs in which the event happened");
 
+    if (info.posterior) write_posterior(*info.posterior, runs_done);
     auto root = file.openGroup("/");
     attr(root, "Conventions", "CF-1.8");
     attr(root, "title", scenario.title);

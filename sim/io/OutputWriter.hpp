@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,16 @@
 
 namespace alignsim {
 
+/// Where the parameters of a posterior ensemble's runs come from (`ensemble --posterior`).
+struct PosteriorRunInfo {
+  std::string path;     ///< the posterior file, as given
+  std::string sha256;   ///< of its bytes
+  std::uint64_t draws = 0;  ///< its parameter sets
+  std::string kept;     ///< entries of the scenario's parameter vector the posterior does not give (comma-separated)
+  std::string unused;   ///< free numbers of the posterior the scenario does not have (comma-separated)
+  std::function<std::int64_t(std::uint64_t)> run_draw;  ///< the draw run r took
+};
+
 struct OutputInfo {
   std::string scenario_toml;        ///< the resolved scenario, stored verbatim
   std::uint64_t seed = 0;
@@ -27,6 +39,7 @@ struct OutputInfo {
   int deflate = 1;                  ///< deflate level for `alignment` (0: uncompressed)
   int block_runs = 256;             ///< the engine's block size: chunks of per-run datasets match blocks
   std::string history;              ///< the command line, for the CF `history` attribute
+  std::optional<PosteriorRunInfo> posterior;  ///< a posterior ensemble: `run_draw` and the posterior's attributes
 };
 
 class PartialOutput;

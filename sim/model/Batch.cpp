@@ -32,11 +32,29 @@ __attribute__((noinline)) float decision_hazard(float eta, float inv_months) {
   return -std::expm1(-softplus * inv_months);
 }
 
-bool decision_fires(float u, float fast, float eta, float inv_months) {
-  const float margin = kHazardMargin * fast + 1e-30f;
-  if (u < fast - margin) return true;
-  if (u > fast + margin) return false;
-  return u < decision_hazard(eta, inv_months);
+float decision_hazard_bound(float eta, float inv_months) {
+  // h = -expm1(-softplus(eta) / L) <= softplus(eta) / L <= (max(eta, 0) + log 2) / L, with room for
+  // the rounding of the scalar hazard.
+  return (std::max(eta, 0.0f) + 0.6932f) * inv_months * 1.001f + 1e-6f;
+}
+
+void decisions_fire(const float* __restrict u, const float* __restrict fast, const float* __restrict eta,
+                    float inv_months, int* __restrict fire) {
+  alignas(64) int unsure[kLanes];
+  int any = 0;
+#pragma omp simd reduction(| : any)
+  for (int l = 0; l < kLanes; ++l) {
+    const float margin = kHazardMargin * fast[l] + 1e-30f;
+    const bool below = u[l] < fast[l] - margin;
+    const bool above = u[l] > fast[l] + margin;
+    unsure[l] = fire[l] && !below && !above;
+    fire[l] = fire[l] && below;
+    any |= unsure[l];
+  }
+  if (any == 0) return;
+  for (int l = 0; l < kLanes; ++l) {
+    if (unsure[l]) fire[l] = u[l] < decision_hazard(eta[l], inv_months);
+  }
 }
 
 }  // namespace detail
@@ -208,19 +226,32 @@ class Kernel {
       } else {
         // P = logistic(eta) is the chance of acting within the window at a constant state; the
         // month's hazard h = 1 - (1 - P)^(1/L), with log(1 - P) = -softplus(eta). Lanes that cannot
-        // fire (not allowed, or fired already) skip the draw's comparison.
+        // fire (not allowed, or fired already) skip the draw's comparison, and when no lane can, the
+        // logit and the draw are not computed at all (a draw depends only on its counter).
+        int live = 0;
+        for (int l = 0; l < L; ++l) {
+          fire[l] = fire[l] && fired[k][l] < 0;
+          live |= fire[l];
+        }
+        if (live == 0) return false;
         alignas(64) float eta[L];
         logit(e.logit, t, eta);
         const float inv_months = 1.0f / static_cast<float>(e.window_to - e.window_from + 1);
         alignas(64) std::uint32_t w0[L], w1[L], w2[L], w3[L];
         detail::philox4x32_10<L>(s_.key.v, seed_lo_, 0, static_cast<std::uint32_t>(t), e.stream, seed_hi_, w0, w1,
                                  w2, w3);
-        alignas(64) float hazard[L];
-        detail::decision_hazards(eta, inv_months, hazard);
+        alignas(64) float hazard[L], u[L];
+        // When every lane that may fire drew above a bound of the hazard, none fires and the hazard
+        // itself is not needed.
+        int maybe = 0;
+#pragma omp simd reduction(| : maybe)
         for (int l = 0; l < L; ++l) {
-          fire[l] = fire[l] && fired[k][l] < 0 &&
-                    detail::decision_fires(detail::uniform01(w0[l]), hazard[l], eta[l], inv_months);
+          u[l] = detail::uniform01(w0[l]);
+          maybe |= fire[l] && u[l] <= detail::decision_hazard_bound(eta[l], inv_months);
         }
+        if (maybe == 0) return false;
+        detail::decision_hazards(eta, inv_months, hazard);
+        detail::decisions_fire(u, hazard, eta, inv_months, fire.v);
       }
     }
     int any = 0;
@@ -470,10 +501,8 @@ class Kernel {
   void step(int t) {
     const int pairs = n_ * (n_ - 1);
     auto& noise = s_.noise;
-    for (int q = 0; q < pairs; q += 4) {
-      detail::normals4<L>(s_.key.v, seed_lo_, static_cast<std::uint32_t>(q / 4), static_cast<std::uint32_t>(t),
-                          kNoiseStream, seed_hi_, noise[q].v, noise[q + 1].v, noise[q + 2].v, noise[q + 3].v);
-    }
+    detail::normals_blocks<L>(s_.key.v, seed_lo_, 0, (pairs + 3) / 4, static_cast<std::uint32_t>(t), kNoiseStream,
+                              seed_hi_, noise[0].v);
     const auto& W = s_.W;
     const float* __restrict ka = s_.theta[theta::kKA].v;
     const float* __restrict kr = s_.theta[theta::kKR].v;

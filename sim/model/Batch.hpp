@@ -61,9 +61,12 @@ namespace detail {
 void decision_hazards(const float* eta, float inv_months, float* hazard);
 /// The same for one logit with libm's scalar functions: the value that decides an outcome.
 float decision_hazard(float eta, float inv_months);
-/// Whether a draw u fires: u < decision_hazard(eta, inv_months), read from `fast` (the vector
-/// hazard) unless u lies within a small margin of it.
-bool decision_fires(float u, float fast, float eta, float inv_months);
+/// An upper bound of decision_hazard(eta, inv_months), without exp or log: a draw above it cannot fire.
+float decision_hazard_bound(float eta, float inv_months);
+/// Which of kLanes draws u fire: fire[l] (on entry, whether lane l may fire) becomes
+/// fire[l] && u[l] < decision_hazard(eta[l], inv_months), read from `fast` (the vector hazard)
+/// unless u[l] lies within a small margin of it.
+void decisions_fire(const float* u, const float* fast, const float* eta, float inv_months, int* fire);
 }  // namespace detail
 
 /// Simulates runs first_run .. first_run + kLanes - 1 (of which `valid` are kept by observers)

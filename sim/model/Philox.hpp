@@ -4,6 +4,7 @@
 /// philox4x32 (tests/model/test_philox.cpp checks it against the library).
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 #if defined(__AVX512F__)
@@ -54,6 +55,46 @@ inline void philox4x32_10_x16(const std::uint32_t* __restrict k0, std::uint32_t 
   _mm512_storeu_si512(o1, x1);
   _mm512_storeu_si512(o2, x2);
   _mm512_storeu_si512(o3, x3);
+}
+
+/// K blocks of sixteen lanes with counters (c0 + b, c1, c2, c3), b = 0 .. K - 1, advanced together:
+/// a round of one block waits on its multiplies, so interleaving independent blocks fills those waits.
+/// out[b] gets block b's four words, sixteen lanes each. Bit-identical to K calls of philox4x32_10_x16.
+template <int K>
+inline void philox4x32_10_x16_blocks(const std::uint32_t* __restrict k0, std::uint32_t k1, std::uint32_t c0,
+                                     std::uint32_t c1, std::uint32_t c2, std::uint32_t c3,
+                                     std::uint32_t (*__restrict out)[4][16]) {
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
+  __m512i x0[K], x1[K], x2[K], x3[K];
+  for (int b = 0; b < K; ++b) {
+    x0[b] = _mm512_set1_epi32(static_cast<int>(c0 + static_cast<std::uint32_t>(b)));
+    x1[b] = _mm512_set1_epi32(static_cast<int>(c1));
+    x2[b] = _mm512_set1_epi32(static_cast<int>(c2));
+    x3[b] = _mm512_set1_epi32(static_cast<int>(c3));
+  }
+  __m512i ka = _mm512_loadu_si512(k0), kb = _mm512_set1_epi32(static_cast<int>(k1));
+  const __m512i wa = _mm512_set1_epi32(static_cast<int>(0x9E3779B9u));
+  const __m512i wb = _mm512_set1_epi32(static_cast<int>(0xBB67AE85u));
+  for (int r = 0; r < 10; ++r) {
+    for (int b = 0; b < K; ++b) {
+      __m512i hi0, lo0, hi1, lo1;
+      mulhilo16(x0[b], m0, hi0, lo0);
+      mulhilo16(x2[b], m1, hi1, lo1);
+      x0[b] = _mm512_ternarylogic_epi32(hi1, x1[b], ka, 0x96);
+      x2[b] = _mm512_ternarylogic_epi32(hi0, x3[b], kb, 0x96);
+      x1[b] = lo1;
+      x3[b] = lo0;
+    }
+    ka = _mm512_add_epi32(ka, wa);
+    kb = _mm512_add_epi32(kb, wb);
+  }
+  for (int b = 0; b < K; ++b) {
+    _mm512_storeu_si512(out[b][0], x0[b]);
+    _mm512_storeu_si512(out[b][1], x1[b]);
+    _mm512_storeu_si512(out[b][2], x2[b]);
+    _mm512_storeu_si512(out[b][3], x3[b]);
+  }
 }
 #endif
 
@@ -111,13 +152,12 @@ inline void unit_circle(float u, float& c, float& s) {
   s = q == 0 ? sx : q == 1 ? cx : q == 2 ? -sx : -cx;
 }
 
-/// Four standard normals per lane from one Philox block: Box-Muller on words (0, 1) and (2, 3).
+/// Box-Muller on the words of one Philox block: four standard normals per lane, from words (0, 1)
+/// and (2, 3).
 template <int L>
-inline void normals4(const std::uint32_t* __restrict k0, std::uint32_t k1, std::uint32_t c0, std::uint32_t c1,
-                     std::uint32_t c2, std::uint32_t c3, float* __restrict z0, float* __restrict z1,
-                     float* __restrict z2, float* __restrict z3) {
-  alignas(64) std::uint32_t w0[L], w1[L], w2[L], w3[L];
-  philox4x32_10<L>(k0, k1, c0, c1, c2, c3, w0, w1, w2, w3);
+inline void box_muller(const std::uint32_t* __restrict w0, const std::uint32_t* __restrict w1,
+                       const std::uint32_t* __restrict w2, const std::uint32_t* __restrict w3, float* __restrict z0,
+                       float* __restrict z1, float* __restrict z2, float* __restrict z3) {
 #pragma omp simd
   for (int l = 0; l < L; ++l) {
     const float ra = std::sqrt(-2.0f * std::log(uniform01(w0[l])));
@@ -129,6 +169,50 @@ inline void normals4(const std::uint32_t* __restrict k0, std::uint32_t k1, std::
     z1[l] = ra * sa;
     z2[l] = rb * cb;
     z3[l] = rb * sb;
+  }
+}
+
+/// Four standard normals per lane from one Philox block: Box-Muller on words (0, 1) and (2, 3).
+template <int L>
+inline void normals4(const std::uint32_t* __restrict k0, std::uint32_t k1, std::uint32_t c0, std::uint32_t c1,
+                     std::uint32_t c2, std::uint32_t c3, float* __restrict z0, float* __restrict z1,
+                     float* __restrict z2, float* __restrict z3) {
+  alignas(64) std::uint32_t w0[L], w1[L], w2[L], w3[L];
+  philox4x32_10<L>(k0, k1, c0, c1, c2, c3, w0, w1, w2, w3);
+  box_muller<L>(w0, w1, w2, w3, z0, z1, z2, z3);
+}
+
+/// 4 * blocks standard normals per lane, from the blocks with counters (c0 + b, c1, c2, c3),
+/// b = 0 .. blocks - 1: z + (4 * b + k) * L gets normal k of block b, the same numbers as
+/// normals4(k0, k1, c0 + b, c1, c2, c3, ...) gives.
+template <int L>
+inline void normals_blocks(const std::uint32_t* __restrict k0, std::uint32_t k1, std::uint32_t c0, int blocks,
+                           std::uint32_t c1, std::uint32_t c2, std::uint32_t c3, float* __restrict z) {
+  int b = 0;
+#if defined(__AVX512F__)
+  if constexpr (L == 16) {
+    alignas(64) std::uint32_t w[4][4][16];
+    const auto normals = [&](int count) {
+      for (int k = 0; k < count; ++k) {
+        float* out = z + static_cast<std::size_t>(4 * (b + k)) * L;
+        box_muller<L>(w[k][0], w[k][1], w[k][2], w[k][3], out, out + L, out + 2 * L, out + 3 * L);
+      }
+      b += count;
+    };
+    for (; blocks - b >= 4;) {
+      philox4x32_10_x16_blocks<4>(k0, k1, c0 + static_cast<std::uint32_t>(b), c1, c2, c3, w);
+      normals(4);
+    }
+    switch (blocks - b) {
+      case 3: philox4x32_10_x16_blocks<3>(k0, k1, c0 + static_cast<std::uint32_t>(b), c1, c2, c3, w); normals(3); break;
+      case 2: philox4x32_10_x16_blocks<2>(k0, k1, c0 + static_cast<std::uint32_t>(b), c1, c2, c3, w); normals(2); break;
+      default: break;
+    }
+  }
+#endif
+  for (; b < blocks; ++b) {
+    float* out = z + static_cast<std::size_t>(4 * b) * L;
+    normals4<L>(k0, k1, c0 + static_cast<std::uint32_t>(b), c1, c2, c3, out, out + L, out + 2 * L, out + 3 * L);
   }
 }
 

@@ -12,6 +12,8 @@ namespace alignsim {
 inline constexpr std::uint32_t kNoiseStream = 0;             ///< the dynamics noise
 inline constexpr std::uint32_t kTagOccurrence = 0xFFFFFFF0u;  ///< month word: probability and jitter
 inline constexpr std::uint32_t kTagShock = 0xFFFFFFF1u;       ///< month word: shock magnitudes
+/// Month word, with the noise stream: which draw of a posterior a run takes (`ensemble --posterior`).
+inline constexpr std::uint32_t kTagPosteriorDraw = 0xFFFFFFF2u;
 
 /// The 64-bit FNV-1a hash of the bytes of `text` (offset basis 0xcbf29ce484222325, prime
 /// 0x100000001b3): the hash of stream ids and of the base scenario an overlay records.

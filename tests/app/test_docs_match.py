@@ -45,9 +45,60 @@ def file_names(path):
 
 
 def doc_file_part():
-    """The doc up to its section on `alignsim export` (which is about CSV tables, not the file), without
-    its code blocks."""
-    return re.sub(r"```.*?```", "", DOC.read_text().split("\n## Tables")[0], flags=re.S)
+    """The doc up to its section on posterior ensembles (then `alignsim export`'s CSV tables and the
+    comparison file), without its code blocks."""
+    return re.sub(r"```.*?```", "", DOC.read_text().split("\n## Posterior ensembles")[0], flags=re.S)
+
+
+def doc_section(title):
+    """One section of the doc, from its title to the next of its level."""
+    text = DOC.read_text()
+    start = text.index("\n## " + title)
+    end = text.find("\n## ", start + 1)
+    return re.sub(r"```.*?```", "", text[start:end if end >= 0 else len(text)], flags=re.S)
+
+
+@pytest.fixture(scope="module")
+def posterior_files(tmp_path_factory):
+    """A posterior of the small scenario, two posterior ensembles (one with a forced option) and
+    their comparison."""
+    d = tmp_path_factory.mktemp("posterior")
+    for name in ("small.toml", "small_events.toml", "small_targets.toml"):
+        (d / name).write_bytes((DATA / name).read_bytes())
+    (d / "forced.toml").write_text('extends = "small.toml"\n[scenario]\nname = "forced"\ntitle = "forced"\n'
+                                   'question = "?"\nsource = [3]\n[[patch]]\nchoice = "cc_alignment"\n'
+                                   'force = "cc_joins_bb_pact"\n')
+    commands = [["calibrate", "small.toml", "--targets", "small_targets.toml", "--posterior", "p.csv", "--particles",
+                 "20", "--generations", "2", "--runs", "16", "-q"],
+                ["ensemble", "small.toml", "--posterior", "p.csv", "--runs", "300", "--seed", "2", "--out", "a.h5", "-q"],
+                ["ensemble", "forced.toml", "--posterior", "p.csv", "--runs", "300", "--seed", "2", "--out", "b.h5", "-q"],
+                ["compare", "a.h5", "b.h5", "--h5", "c.h5"]]
+    for c in commands:
+        r = subprocess.run([ALIGNSIM, *c], capture_output=True, text=True, cwd=d)
+        assert r.returncode == 0, r.stderr
+    return d
+
+
+def test_a_posterior_ensemble_adds_what_its_section_names(ensemble, posterior_files):
+    section = doc_section("Posterior ensembles")
+    objects, root, attributes = file_names(posterior_files / "a.h5")
+    base_objects, base_root, base_attributes = file_names(ensemble)
+    added = (objects - base_objects) | (root - base_root) | (attributes - base_attributes)
+    assert added, "a posterior ensemble adds nothing"
+    assert sorted(added - quoted(section)) == []
+    assert sorted(doc_table_names(section) - objects - root - attributes) == []
+
+
+def test_every_name_of_a_comparison_file_is_in_its_section_and_back(posterior_files):
+    section = doc_section("The comparison file")
+    objects, root, attributes = file_names(posterior_files / "c.h5")
+    with h5py.File(posterior_files / "c.h5") as f:
+        group_attributes = set(f["comparison"].attrs)
+    names = {o.split("/")[-1] for o in objects} | attributes | group_attributes
+    assert sorted(names - quoted(section)) == []
+    # path_event and its splits need a decision that responded: the small scenario has none.
+    path = {"path_event", "path_flip_share", "era_alignment_through_flip", "era_alignment_through_same"}
+    assert sorted(doc_table_names(section) - names - path) == []
 
 
 def quoted(text):

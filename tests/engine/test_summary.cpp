@@ -78,16 +78,19 @@ TEST_CASE("era means are each run's mean of M over the era's months") {
   const Model model(load_scenario(ALIGNSIM_TEST_DATA "/small.toml"));
   const int count = 40;
   const auto runs = test::simulate(model, 4, 0, count);
-  DyadBuffer buffer(model.agents(), model.months(), count);
+  DyadBuffer buffer(model.agents(), model.months(), count, model.eras());
   BatchState state(model);
-  for (int offset = 0; offset < count; offset += kLanes) {
-    Feed feed(buffer, offset);
-    simulate_batch(model, 4, static_cast<std::uint64_t>(offset), std::min(kLanes, count - offset), state, feed);
+  // Twice over, so that the second block's means cannot include the first's sums.
+  for (const std::uint64_t seed : {5u, 4u}) {
+    for (int offset = 0; offset < count; offset += kLanes) {
+      Feed feed(buffer, offset);
+      simulate_batch(model, seed, static_cast<std::uint64_t>(offset), std::min(kLanes, count - offset), state, feed);
+    }
   }
   REQUIRE(model.eras().size() == 2);
   const int n = model.agents();
   std::vector<float> out(static_cast<std::size_t>(count) * 2 * n * n);
-  buffer.era_means(count, model.eras(), out.data());
+  buffer.era_means(count, out.data());
   for (int r = 0; r < count; ++r) {
     for (int e = 0; e < 2; ++e) {
       const auto [from, to] = model.eras()[e];

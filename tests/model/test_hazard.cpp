@@ -59,7 +59,17 @@ TEST_CASE("decision hazards: a draw fires exactly when it is below the scalar ha
       for (const float u : {exact, std::nextafter(exact, 0.0f), std::nextafter(exact, 1.0f), fast[k],
                             std::nextafter(fast[k], 0.0f), std::nextafter(fast[k], 1.0f), 0.5f * exact, 0.5f}) {
         if (!(u > 0.0f && u < 1.0f)) continue;
-        if (detail::decision_fires(u, fast[k], eta[k], inv) != (u < exact)) {
+        // Lane 0 may fire, lane 1 may not: only lane 0 can come out firing.
+        alignas(64) float lane_u[kLanes], lane_fast[kLanes], lane_eta[kLanes];
+        alignas(64) int fire[kLanes];
+        for (int l = 0; l < kLanes; ++l) {
+          lane_u[l] = u;
+          lane_fast[l] = fast[k];
+          lane_eta[l] = eta[k];
+          fire[l] = l != 1;
+        }
+        detail::decisions_fire(lane_u, lane_fast, lane_eta, inv, fire);
+        if ((fire[0] != 0) != (u < exact) || fire[1] != 0) {
           FAIL("eta " << eta[k] << ", " << months << " months, u " << u << ": fast " << fast[k] << ", exact " << exact);
         }
       }
@@ -73,4 +83,16 @@ TEST_CASE("decision hazards: a draw fires exactly when it is below the scalar ha
 #else
   CHECK(differ > 0);
 #endif
+}
+
+TEST_CASE("decision hazards: the cheap bound is never below the scalar hazard") {
+  const auto eta = logits();
+  for (const int months : {1, 2, 3, 7, 12, 27, 60, 641}) {
+    const float inv = 1.0f / static_cast<float>(months);
+    for (const float x : eta) {
+      const float exact = detail::decision_hazard(x, inv);
+      const float bound = detail::decision_hazard_bound(x, inv);
+      if (!(bound >= exact)) FAIL("eta " << x << ", " << months << " months: bound " << bound << " < hazard " << exact);
+    }
+  }
 }

@@ -3,6 +3,7 @@
 #include <Random123/philox.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "model/Model.hpp"
@@ -46,6 +47,26 @@ TEST_CASE("the portable Philox loop (used without AVX-512) matches Random123 too
     CHECK(o1[l] == r[1]);
     CHECK(o2[l] == r[2]);
     CHECK(o3[l] == r[3]);
+  }
+}
+
+TEST_CASE("normals of several blocks at once are those of one block at a time, bit for bit") {
+  constexpr int L = kLanes;
+  alignas(64) std::uint32_t k0[L];
+  for (int l = 0; l < L; ++l) k0[l] = 31u * static_cast<std::uint32_t>(l) + 5u;
+  for (int blocks = 1; blocks <= 11; ++blocks) {  // every grouping the interleaved generator uses
+    std::vector<float> together(static_cast<std::size_t>(4 * blocks * L), 0.0f);
+    detail::normals_blocks<L>(k0, 0x5EEDu, 3, blocks, 641, kNoiseStream, 7, together.data());
+    for (int b = 0; b < blocks; ++b) {
+      alignas(64) float z[4][L];
+      detail::normals4<L>(k0, 0x5EEDu, 3 + static_cast<std::uint32_t>(b), 641, kNoiseStream, 7, z[0], z[1], z[2], z[3]);
+      for (int k = 0; k < 4; ++k) {
+        for (int l = 0; l < L; ++l) {
+          const float x = together[static_cast<std::size_t>((4 * b + k) * L + l)];
+          if (std::memcmp(&x, &z[k][l], sizeof x) != 0) FAIL("blocks " << blocks << ", block " << b << ", normal " << k << ", lane " << l);
+        }
+      }
+    }
   }
 }
 

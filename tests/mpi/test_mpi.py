@@ -100,6 +100,39 @@ def test_calibrate_on_two_ranks_gives_the_same_fit():
     assert len(set(a["loss_trace"])) > 1  # the optimiser moved: evaluations at several points agreed
 
 
+def test_a_posterior_on_two_ranks_is_the_one_process_gives_and_its_ensembles_match():
+    # calibrate --posterior splits every particle's ensemble among the ranks: the same posterior file
+    # (byte for byte but the software line) and report; then ensemble --posterior on 2 ranks equals
+    # one process's file.
+    command = ["calibrate", SMALL, "--targets", str(pathlib.Path(SMALL).parent / "small_targets.toml"),
+               "--posterior", "post.csv", "--particles", "12", "--generations", "2", "--runs", "24", "--seed", "5",
+               "--report", "report"]
+    one, many = folder("post_alone"), folder("post_ranks")
+    r = alone(*command, cwd=one)
+    assert r.returncode == 0, r.stderr
+    r = ranks(2, *command, cwd=many, mpi_options=["--bind-to", "none"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("posterior of") == 1, r.stdout  # rank 0 alone reports
+    data = lambda d: [l for l in (d / "post.csv").read_text().splitlines() if not l.startswith("#")]
+    assert len(data(one)) == 13 and data(one) == data(many)
+    import json
+    a = json.loads((one / "report" / "posterior.json").read_text())
+    b = json.loads((many / "report" / "posterior.json").read_text())
+    for x in (a, b):
+        for key in ("seconds", "cpu_seconds", "command"):
+            x.pop(key, None)
+        for g in x["generations"]:
+            g.pop("seconds")
+        x["coverage"].pop("seconds")
+    assert a == b
+    ensemble = ["ensemble", SMALL, "--posterior", str(one / "post.csv"), "--runs", "300", "--seed", "7", "-q"]
+    assert alone(*ensemble, "--out", str(one / "e.h5"), cwd=one).returncode == 0
+    r = ranks(2, *ensemble, "--out", str(many / "e.h5"), cwd=many, mpi_options=["--bind-to", "none"])
+    assert r.returncode == 0, r.stderr
+    d = h5diff(one / "e.h5", many / "e.h5")
+    assert d.returncode == 0, d.stdout + d.stderr
+
+
 def test_the_output_rule_holds_under_mpirun():
     # Rank 0 writes through the output rule: an existing file only with --overwrite, never an input,
     # and --resume (one process's business) refused with exit 2, the file left as it was.
