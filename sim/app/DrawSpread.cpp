@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 #include "calibrate/Abc.hpp"
 
@@ -118,18 +119,36 @@ constexpr const char* kExplanation =
     "  across parameters 5-95%: how the average effect varies over the parameter sets the posterior finds\n"
     "    plausible (each draw's own average over its runs); this is what the model does not know, and more runs\n"
     "    do not narrow it.\n"
-    "  P(>0): the share of the parameter sets in which the effect is positive; \"robust\": its sign holds in at least\n"
+    "  P(>0): the share of the parameter sets in which the effect is positive; sign \"robust\": it holds in at least\n"
     "    90% of them. noise: the share of the spread across parameter sets that is still Monte Carlo noise of each\n"
     "    set's few runs (near 0: the spread is the parameters'; above 0.5: run more runs before reading it).\n";
 
-std::string row(const char* label_format, const std::string& a, const std::string& b, const Difference& d,
-                const DrawSpread& s) {
-  char buf[320];
-  std::snprintf(buf, sizeof buf, label_format, a.c_str(), b.c_str());
-  std::string out = buf;
-  std::snprintf(buf, sizeof buf, " %+9.4f  [%+.4f, %+.4f]  [%+.4f, %+.4f]  %5.2f  %-6s  %4.2f\n", d.difference, d.low,
-                d.high, s.low, s.high, s.p_positive, s.robust ? "robust" : "", s.noise_share);
-  return out + buf;
+std::string interval(double low, double high) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[%+.4f, %+.4f]", low, high);
+  return buf;
+}
+
+// The columns after the label; the header and every row share them, so they line up.
+constexpr const char* kColumns = " %9s  %-23s  %-23s  %5s  %-6s  %5s\n";
+
+void print_header(const std::string& label) {
+  std::printf("%s", label.c_str());
+  std::printf(kColumns, "cf-base", "Monte Carlo 95%", "across parameters 5-95%", "P(>0)", "sign", "noise");
+}
+
+void print_row(const std::string& label, const Difference& d, const DrawSpread& s) {
+  char difference[32], p_positive[16], noise[16];
+  std::snprintf(difference, sizeof difference, "%+.4f", d.difference);
+  std::snprintf(p_positive, sizeof p_positive, "%.2f", s.p_positive);
+  std::snprintf(noise, sizeof noise, "%.2f", s.noise_share);
+  std::printf("%s", label.c_str());
+  std::printf(kColumns, difference, interval(d.low, d.high).c_str(), interval(s.low, s.high).c_str(), p_positive,
+              s.robust ? "robust" : "", noise);
+}
+
+std::string padded(const std::string& text, std::size_t width) {
+  return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
 }
 
 }  // namespace
@@ -141,26 +160,29 @@ void print_draw_spread(const ComparisonTable& t, bool all_events) {
               static_cast<unsigned long long>(t.draws), static_cast<unsigned long long>(t.runs_per_draw_median),
               kExplanation);
   if (!t.eras.empty()) {
-    std::printf("\nDyad alignment M, mean over each era\n%-26s %-6s %9s  %-20s  %-22s %5s  %-6s  %s\n", "era", "dyad",
-                "cf-base", "Monte Carlo 95%", "across parameters 5-95%", "P(>0)", "", "noise");
+    std::size_t era_width = 3;
+    for (const auto& era : t.eras) era_width = std::max(era_width, era.size());
+    std::printf("\nDyad alignment M, mean over each era\n");
+    print_header(padded("era", era_width) + " " + padded("dyad", 6));
     for (std::size_t e = 0; e < t.eras.size(); ++e) {
       for (std::size_t i = 0; i < n; ++i) {
         for (std::size_t j = i + 1; j < n; ++j) {
           const std::size_t c = e * n * n + i * n + j;
-          std::fputs(row("%-26s %-6s", t.eras[e], t.agents[i] + "-" + t.agents[j], t.era_dyads[c], t.era_dyad_draws[c]).c_str(),
-                     stdout);
+          print_row(padded(t.eras[e], era_width) + " " + padded(t.agents[i] + "-" + t.agents[j], 6), t.era_dyads[c],
+                    t.era_dyad_draws[c]);
         }
       }
     }
   }
-  std::printf("\nProbability that each event happened%s\n%-33s %9s  %-20s  %-22s %5s  %-6s  %s\n",
-              all_events ? "" : " (events whose probability changed)", "event", "cf-base", "Monte Carlo 95%",
-              "across parameters 5-95%", "P(>0)", "", "noise");
+  std::size_t event_width = 5;
+  for (const auto& event : t.events) event_width = std::max(event_width, event.size());
+  std::printf("\nProbability that each event happened%s\n", all_events ? "" : " (events whose probability changed)");
+  print_header(padded("event", event_width));
   for (std::size_t k = 0; k < t.events.size(); ++k) {
     const auto& d = t.event_probability[k];
     const auto& s = t.event_probability_draws[k];
     if (!all_events && d.difference == 0 && d.low == 0 && d.high == 0 && s.low == 0 && s.high == 0) continue;
-    std::fputs(row("%-33s%s", t.events[k], "", d, s).c_str(), stdout);
+    print_row(padded(t.events[k], event_width), d, s);
   }
 }
 

@@ -111,6 +111,19 @@ def test_baseline_and_counterfactual_share_run_r_draw_and_differ_only_by_the_ove
     r = run("compare", "base.h5", "cf.h5", "--csv", "cmp.csv", "--h5", "cmp.h5", cwd=folder)
     assert r.returncode == 0, r.stderr
     assert "Monte Carlo 95%" in r.stdout and "across parameters 5-95%" in r.stdout
+    # Each table of the posterior's section has its columns under their headings: both intervals start
+    # where their heading does, on every row, whatever the length of the era and event names.
+    section = r.stdout[r.stdout.index("Across the posterior"):].splitlines()
+    headers = [k for k, line in enumerate(section) if "across parameters 5-95%" in line and "cf-base" in line]
+    assert len(headers) == 2, section
+    for k in headers:
+        mc, spread = section[k].index("Monte Carlo 95%"), section[k].index("across parameters 5-95%")
+        rows_below = [line for line in section[k + 1:] if line.strip()]
+        rows_below = rows_below[:next((n for n, line in enumerate(rows_below) if "cf-base" in line or
+                                       line.startswith("Probability")), len(rows_below))]
+        assert rows_below, section
+        for line in rows_below:
+            assert line[mc] == "[" and line[spread] == "[", (section[k], line)
     rows = list(csv.DictReader((folder / "cmp.csv").open()))
     assert {"draws_low", "draws_high", "p_positive", "robust"} <= set(rows[0])
     for row in rows:
