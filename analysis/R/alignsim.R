@@ -123,6 +123,8 @@ alignsim_events <- function(nc) {
 
 # The stored runs' M, long: one row per stored run, dyad and month (run is the run index).
 # `dyads` picks dyads by their `dyad` id (e.g. "PK-US"); `max_runs` the first stored runs only.
+# For a posterior ensemble (`alignsim ensemble --posterior`) a run_draw column follows run: the row
+# of the posterior file (from 0) whose parameters the run used, as the file's run_draw holds it.
 alignsim_runs <- function(nc, dyads = NULL, max_runs = Inf) {
   time <- .alignsim_time(nc)
   pairs <- alignsim_dyads(nc)
@@ -137,6 +139,7 @@ alignsim_runs <- function(nc, dyads = NULL, max_runs = Inf) {
   if (count == 0) return(cbind(pairs[0, c("ccode1", "ccode2", "agent1", "agent2", "dyad")], time[0, ],
                                run = integer(0), alignment = numeric(0)))
   run <- as.vector(ncvar_get(nc, "sample_run"))[seq_len(count)]
+  draw <- if ("run_draw" %in% names(nc$var)) as.vector(ncvar_get(nc, "run_draw"))[run + 1] else NULL
   n <- nc$dim$agent$len
   # The file's (sample, time, agent, other) comes as [other, agent, time, sample].
   w <- ncvar_get(nc, "alignment", start = c(1, 1, 1, 1), count = c(n, n, -1, count), collapse_degen = FALSE)
@@ -148,10 +151,15 @@ alignsim_runs <- function(nc, dyads = NULL, max_runs = Inf) {
     b <- pairs$b[k]
     as.vector((w[b, a, , , drop = FALSE] + w[a, b, , , drop = FALSE]) / 2)  # time fastest, then run
   }))
-  data.frame(ccode1 = pairs$ccode1[rows], ccode2 = pairs$ccode2[rows], agent1 = pairs$agent1[rows],
-             agent2 = pairs$agent2[rows], dyad = pairs$dyad[rows], year = time$year[steps],
-             month = time$month[steps], date = time$date[steps],
-             run = rep(rep(run, each = nrow(time)), nrow(pairs)), alignment = m, stringsAsFactors = FALSE)
+  out <- data.frame(ccode1 = pairs$ccode1[rows], ccode2 = pairs$ccode2[rows], agent1 = pairs$agent1[rows],
+                    agent2 = pairs$agent2[rows], dyad = pairs$dyad[rows], year = time$year[steps],
+                    month = time$month[steps], date = time$date[steps],
+                    run = rep(rep(run, each = nrow(time)), nrow(pairs)), alignment = m, stringsAsFactors = FALSE)
+  if (!is.null(draw)) {
+    out <- cbind(out[, c("ccode1", "ccode2", "agent1", "agent2", "dyad", "year", "month", "date", "run")],
+                 run_draw = rep(rep(draw, each = nrow(time)), nrow(pairs)), alignment = out$alignment)
+  }
+  out
 }
 
 # The fan chart of one dyad: the mean of M over all runs, the quantile bands the file stores

@@ -17,6 +17,7 @@
 #include "Commands.hpp"
 #include "io/OutputPath.hpp"
 #include "io/OutputWriter.hpp"
+#include "io/RunDraws.hpp"
 
 namespace alignsim::app {
 
@@ -226,8 +227,6 @@ void dyad_year(const EnsembleReader& reader, std::ostream& o) {
                      (spread ? "" : "; empty: fewer than 2 stored runs (simulate with --store-runs)")},
                 o);
   Csv csv(o);
-  // A posterior ensemble (one parameter draw per block of runs) will add its columns here: the
-  // number of draws and the spread of the yearly mean across draws (docs/output-format.md).
   csv.header(concat(concat(kDyadColumns, {"year", "months", "mean", "sd"}),
                     concat(quantile_columns(h.quantiles, ""), {"runs", "stored_runs"})));
   for (const auto& d : dyads_of(h)) {
@@ -319,18 +318,30 @@ void runs(const EnsembleReader& reader, std::ostream& o) {
     throw std::invalid_argument("'" + h.path + "' has no eras (its scenario defines no [[eras]]), so no era means per run");
   }
   const std::size_t n = h.agents.size(), nn = n * n, eras = h.eras.size();
-  comment_lines(h, "runs",
-                {"one row per run, era and dyad; mean: the run's mean M = (W + W^T) / 2 over the era's months "
-                 "(from, to: inclusive), as the file's era_alignment stores it"},
-                o);
+  const RunDrawReader draws(h.path);
+  std::vector<std::string> notes{
+      "one row per run, era and dyad; mean: the run's mean M = (W + W^T) / 2 over the era's months "
+      "(from, to: inclusive), as the file's era_alignment stores it"};
+  if (draws.present()) {
+    notes.push_back("a posterior ensemble: run_draw is the row of the posterior file (from 0) whose parameters "
+                    "the run used; posterior " + draws.posterior() + " (sha256 " + draws.sha256() + ", " +
+                    std::to_string(draws.draws()) + " parameter sets)");
+  }
+  comment_lines(h, "runs", notes, o);
   Csv csv(o);
-  csv.header(concat({"run", "era", "from", "to"}, concat(kDyadColumns, {"mean"})));
+  const std::vector<std::string> run_columns =
+      draws.present() ? std::vector<std::string>{"run", "run_draw"} : std::vector<std::string>{"run"};
+  csv.header(concat(concat(run_columns, {"era", "from", "to"}), concat(kDyadColumns, {"mean"})));
   const auto dyads = dyads_of(h);
+  std::vector<std::int32_t> draw;
   each_block(reader, kRunBlock, [&](std::uint64_t first, std::uint64_t count, const auto&, const auto& era) {
+    if (draws.present()) draws.read(first, count, draw);
     for (std::uint64_t r = 0; r < count; ++r) {
       for (std::size_t e = 0; e < eras; ++e) {
         for (const auto& d : dyads) {
-          csv.integer(static_cast<long long>(first + r)).text(h.eras[e]).text(h.era_from[e]).text(h.era_to[e]);
+          csv.integer(static_cast<long long>(first + r));
+          if (draws.present()) csv.integer(draw[r]);
+          csv.text(h.eras[e]).text(h.era_from[e]).text(h.era_to[e]);
           dyad_fields(csv, h, d);
           csv.number(era[(r * eras + e) * nn + static_cast<std::size_t>(d.a) * n + d.b]);
           csv.end();

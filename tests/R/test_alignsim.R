@@ -82,6 +82,24 @@ check("clear errors: an unknown agent, a file that is not an alignsim file", {
   msg <- tryCatch({ alignsim_open(bad); "" }, error = conditionMessage)
   stopifnot(grepl(bad, msg, fixed = TRUE), grepl("cannot be read", msg))
 })
+check("a posterior ensemble's stored runs carry their draw, as the export's runs table gives it", {
+  data <- file.path(repo, "tests", "data")
+  posterior <- file.path(tmp, "posterior.csv")
+  status <- system2(alignsim, c("calibrate", shQuote(file.path(data, "small.toml")), "--targets",
+                                shQuote(file.path(data, "small_targets.toml")), "--posterior", shQuote(posterior),
+                                "--particles", "40", "--generations", "2", "--runs", "16", "--seed", "5", "-q"))
+  stopifnot(status == 0)
+  path <- simulate("posterior.h5", file.path(data, "small.toml"), "ensemble", "--posterior", shQuote(posterior),
+                   "--runs", "64", "--seed", "3", "--store-runs", "10")
+  pnc <- alignsim_open(path)
+  r <- alignsim_runs(pnc)
+  alignsim_close(pnc)
+  stopifnot(identical(names(r)[9:11], c("run", "run_draw", "alignment")), nrow(r) == 10 * 24 * 3)
+  e <- export(path, "runs")
+  both <- unique(merge(unique(r[, c("run", "run_draw")]), unique(e[, c("run", "run_draw")]), by = "run"))
+  stopifnot(nrow(both) == 10, all(both$run_draw.x == both$run_draw.y), length(unique(both$run_draw.x)) > 1)
+  stopifnot(!("run_draw" %in% names(alignsim_runs(nc))))
+})
 alignsim_close(nc)
 
 check("the baseline's dyad-years merge() with ATOP on ccode1, ccode2 and year, without renaming", {

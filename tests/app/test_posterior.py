@@ -6,6 +6,7 @@ Run by CTest with Debian's /usr/bin/python3 -m pytest; the program and the data 
 environment (ALIGNSIM, ALIGNSIM_DATA).
 """
 import csv
+import hashlib
 import io
 import os
 import pathlib
@@ -93,6 +94,29 @@ def test_a_posterior_ensemble_is_the_same_on_1_and_2_threads(folder):
         assert same(one[name], two[name]), name
     # The runs took many different draws, so the posterior is really in play.
     assert len(np.unique(one["run_draw"])) > 20
+
+
+def test_the_runs_table_gives_each_runs_draw(folder):
+    """`export --table runs` of a posterior ensemble: a run_draw column equal to the file's, for every row."""
+    r = run("ensemble", "small.toml", "--posterior", "posterior.csv", "--runs", 300, "--seed", 9, "--store-runs", 0,
+            "--out", "export_runs.h5", "-q", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    r = run("export", "export_runs.h5", "--table", "runs", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    sha = hashlib.sha256((folder / "posterior.csv").read_bytes()).hexdigest()
+    assert any(l.startswith("# a posterior ensemble: run_draw") and sha in l for l in lines), lines[:8]
+    rows = list(csv.DictReader(io.StringIO("\n".join(l for l in lines if not l.startswith("#")))))
+    draws = draws_of(folder / "export_runs.h5")
+    assert {int(row["run"]) for row in rows} == set(range(300))
+    for row in rows:
+        assert int(row["run_draw"]) == draws[int(row["run"])], row
+    # A file with fixed parameters has no such column.
+    r = run("ensemble", "small.toml", "--runs", 20, "--seed", 9, "--out", "fixed_runs.h5", "-q", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    r = run("export", "fixed_runs.h5", "--table", "runs", cwd=folder)
+    header = next(l for l in r.stdout.splitlines() if not l.startswith("#"))
+    assert r.returncode == 0 and header.startswith("run,era,") and "run_draw" not in r.stdout, header
 
 
 def test_baseline_and_counterfactual_share_run_r_draw_and_differ_only_by_the_overlay(folder):
