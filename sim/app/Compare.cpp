@@ -353,12 +353,17 @@ int compare(const CompareOptions& o) {
   std::printf("\nProbability that each event happened%s\n%-40s %7s %7s %8s  %-20s %s\n",
               o.all_events ? "" : " (only events whose probability changed; --all-events for every one)", "event",
               "base", "cf", "cf-base", "95% CI, paired", "unpaired");
+  std::size_t left_out = 0;
   for (std::size_t k = 0; k < t.events.size(); ++k) {
     const auto& d = t.event_probability[k];
-    if (!o.all_events && d.difference == 0 && d.low == 0 && d.high == 0) continue;
+    if (!o.all_events && !event_row_shown(d)) {
+      left_out += d.difference != 0 || d.low != 0 || d.high != 0;
+      continue;
+    }
     std::printf("%-40s %7.4f %7.4f %+8.4f  [%+.4f, %+.4f]   [%+.4f, %+.4f]\n", t.events[k].c_str(), d.base, d.cf,
                 d.difference, d.low, d.high, d.unpaired_low, d.unpaired_high);
   }
+  print_events_left_out(left_out);
   // The path of the effect: decisions the counterfactual left as they were, whose probability moved.
   std::vector<std::size_t> path(t.path_events.size());  // positions in path_events, by date
   std::iota(path.begin(), path.end(), std::size_t{0});

@@ -1,6 +1,7 @@
 #include "DrawSpread.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
@@ -178,12 +179,30 @@ void print_draw_spread(const ComparisonTable& t, bool all_events) {
   for (const auto& event : t.events) event_width = std::max(event_width, event.size());
   std::printf("\nProbability that each event happened%s\n", all_events ? "" : " (events whose probability changed)");
   print_header(padded("event", event_width));
+  std::size_t left_out = 0;
   for (std::size_t k = 0; k < t.events.size(); ++k) {
     const auto& d = t.event_probability[k];
     const auto& s = t.event_probability_draws[k];
-    if (!all_events && d.difference == 0 && d.low == 0 && d.high == 0 && s.low == 0 && s.high == 0) continue;
+    if (!all_events && !event_row_shown(d, &s)) {
+      left_out += d.difference != 0 || d.low != 0 || d.high != 0 || s.low != 0 || s.high != 0;
+      continue;
+    }
     print_row(padded(t.events[k], event_width), d, s);
   }
+  print_events_left_out(left_out);
+}
+
+bool event_row_shown(const Difference& d, const DrawSpread* spread) {
+  const auto shows = [](double x) { return std::fabs(x) >= 0.00005; };
+  return shows(d.difference) || shows(d.low) || shows(d.high) ||
+         (spread != nullptr && (shows(spread->low) || shows(spread->high)));
+}
+
+void print_events_left_out(std::size_t count) {
+  if (count == 0) return;
+  std::printf("(%zu more event%s changed by less than 0.00005 and would print as +0.0000: "
+              "--all-events lists them, the CSV has them)\n",
+              count, count == 1 ? "" : "s");
 }
 
 std::string draw_spread_csv(const ComparisonTable& t, bool event, std::size_t index) {

@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
   compare->add_option("cf", compare_options.cf, "Counterfactual output file")->required()->check(CLI::ExistingFile);
   compare->add_option("--csv", compare_options.csv, "Also write the table as CSV to this file");
   compare->add_option("--h5", compare_options.h5, "Also write the table as group /comparison of this new HDF5 file");
-  compare->add_flag("--all-events", compare_options.all_events, "List every event, not only those that changed");
+  compare->add_flag("--all-events", compare_options.all_events,
+                   "Print every event, not only those whose change shows at four decimals (the CSV has every event)");
   compare->add_flag("--overwrite", compare_options.overwrite, "Replace the --csv and --h5 files if they exist");
   compare->add_flag("--allow-different-base", compare_options.allow_different_base,
                     "Warn instead of refusing when the counterfactual extends a scenario other than the baseline's");
