@@ -356,8 +356,9 @@ int compare(const CompareOptions& o) {
   std::size_t left_out = 0;
   for (std::size_t k = 0; k < t.events.size(); ++k) {
     const auto& d = t.event_probability[k];
-    if (!o.all_events && !event_row_shown(d)) {
-      left_out += d.difference != 0 || d.low != 0 || d.high != 0;
+    const EventRow row = event_row(d);
+    if (!o.all_events && row != EventRow::Shown) {
+      left_out += row == EventRow::LeftOut;
       continue;
     }
     std::printf("%-40s %7.4f %7.4f %+8.4f  [%+.4f, %+.4f]   [%+.4f, %+.4f]\n", t.events[k].c_str(), d.base, d.cf,

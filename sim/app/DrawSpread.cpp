@@ -183,8 +183,9 @@ void print_draw_spread(const ComparisonTable& t, bool all_events) {
   for (std::size_t k = 0; k < t.events.size(); ++k) {
     const auto& d = t.event_probability[k];
     const auto& s = t.event_probability_draws[k];
-    if (!all_events && !event_row_shown(d, &s)) {
-      left_out += d.difference != 0 || d.low != 0 || d.high != 0 || s.low != 0 || s.high != 0;
+    const EventRow row = event_row(d, &s);
+    if (!all_events && row != EventRow::Shown) {
+      left_out += row == EventRow::LeftOut;
       continue;
     }
     print_row(padded(t.events[k], event_width), d, s);
@@ -192,10 +193,11 @@ void print_draw_spread(const ComparisonTable& t, bool all_events) {
   print_events_left_out(left_out);
 }
 
-bool event_row_shown(const Difference& d, const DrawSpread* spread) {
-  const auto shows = [](double x) { return std::fabs(x) >= 0.00005; };
-  return shows(d.difference) || shows(d.low) || shows(d.high) ||
-         (spread != nullptr && (shows(spread->low) || shows(spread->high)));
+EventRow event_row(const Difference& d, const DrawSpread* spread) {
+  double largest = std::max({std::fabs(d.difference), std::fabs(d.low), std::fabs(d.high)});
+  if (spread != nullptr) largest = std::max({largest, std::fabs(spread->low), std::fabs(spread->high)});
+  if (largest >= 0.00005) return EventRow::Shown;
+  return largest > 0 ? EventRow::LeftOut : EventRow::Unchanged;
 }
 
 void print_events_left_out(std::size_t count) {

@@ -44,14 +44,16 @@ class DrawAccumulator {
   std::vector<std::uint64_t> runs_;     ///< [draw]
 };
 
-/// Whether a printed event row (four decimals) without --all-events is shown: some number of it
-/// (the change, its paired interval, and over a posterior the spread across draws) is at least
-/// 0.00005 from 0. A change in a handful of runs, which every column would print as 0.0000, is left
-/// out of the printed table; the CSV and HDF5 outputs have every event.
-bool event_row_shown(const Difference& d, const DrawSpread* spread = nullptr);
+/// How a printed event table (four decimals) without --all-events treats an event's row, from its
+/// numbers (the change, its paired interval, and over a posterior the spread across draws):
+/// Unchanged when all are 0; Shown when one is at least 0.00005 from 0; Left out otherwise, a change
+/// in a handful of runs that every column would print as 0.0000. The CSV and HDF5 outputs have every
+/// event.
+enum class EventRow { Unchanged, LeftOut, Shown };
+EventRow event_row(const Difference& d, const DrawSpread* spread = nullptr);
 
 /// Under a printed event table: how many events changed but were left out as printing 0.0000 (by
-/// event_row_shown), or nothing when none were.
+/// event_row), or nothing when none were.
 void print_events_left_out(std::size_t count);
 
 /// Prints the posterior section of `alignsim compare`: every era, dyad and event with the Monte Carlo

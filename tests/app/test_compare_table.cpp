@@ -4,7 +4,8 @@
 #include "DrawSpread.hpp"
 
 using namespace alignsim;
-using alignsim::app::event_row_shown;
+using alignsim::app::event_row;
+using alignsim::app::EventRow;
 
 namespace {
 Difference change(double difference, double low, double high) {
@@ -21,22 +22,23 @@ Difference change(double difference, double low, double high) {
 }  // namespace
 
 TEST_CASE("compare's event table: a row is shown when one of its numbers prints as other than 0.0000") {
-  CHECK_FALSE(event_row_shown(change(0, 0, 0)));
-  // One run in 100,000 changed: every column prints +0.0000, so the row is left out.
-  CHECK_FALSE(event_row_shown(change(0.00001, -0.00001, 0.00003)));
-  CHECK_FALSE(event_row_shown(change(-0.00004, -0.0000499, 0)));
+  CHECK(event_row(change(0, 0, 0)) == EventRow::Unchanged);
+  // One run in 100,000 changed: every column prints +0.0000, so the row is left out (and counted).
+  CHECK(event_row(change(0.00001, -0.00001, 0.00003)) == EventRow::LeftOut);
+  CHECK(event_row(change(-0.00004, -0.0000499, 0)) == EventRow::LeftOut);
+  CHECK(event_row(change(0, 0, 0.00001)) == EventRow::LeftOut);
   // At or past half the last printed digit, in the change or either end of its interval.
-  CHECK(event_row_shown(change(0.00005, 0.00001, 0.00009)));
-  CHECK(event_row_shown(change(-0.0001, -0.0003, 0.0001)));
-  CHECK(event_row_shown(change(0, -0.0002, 0.0002)));
-  CHECK(event_row_shown(change(0.00002, -0.00001, 0.00006)));
+  CHECK(event_row(change(0.00005, 0.00001, 0.00009)) == EventRow::Shown);
+  CHECK(event_row(change(-0.0001, -0.0003, 0.0001)) == EventRow::Shown);
+  CHECK(event_row(change(0, -0.0002, 0.0002)) == EventRow::Shown);
+  CHECK(event_row(change(0.00002, -0.00001, 0.00006)) == EventRow::Shown);
 }
 
 TEST_CASE("compare's event table over a posterior: the spread across draws can show a row") {
   const Difference d = change(0.00001, -0.00001, 0.00003);
   DrawSpread spread;
-  CHECK_FALSE(event_row_shown(d, &spread));
+  CHECK(event_row(d, &spread) == EventRow::LeftOut);
   spread.high = 0.0001;  // some parameter sets move it visibly, though the mean over all runs does not
-  CHECK(event_row_shown(d, &spread));
-  CHECK_FALSE(event_row_shown(d));
+  CHECK(event_row(d, &spread) == EventRow::Shown);
+  CHECK(event_row(d) == EventRow::LeftOut);
 }
